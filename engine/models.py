@@ -1,0 +1,175 @@
+"""Database tables: cases and their projections, process specs, calendar overrides, users.
+
+The serialized workflow is stored per case without its spec; specs are stored once per content hash.
+Everything the UI and the scheduler query (tasks, timers, status) is a plain column here, so no query
+ever needs to deserialize a workflow.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores aware datetimes as UTC and always returns them aware.
+
+    SQLite keeps no zone, PostgreSQL's timestamptz would convert to the session zone; normalising
+    to naive UTC in the column keeps both back ends identical.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("refusing to store a naive datetime; pass an aware one")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class ProcessSpec(Base):
+    """A parsed process definition, stored once per content hash; cases point at it."""
+
+    __tablename__ = "process_spec"
+
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    category_code: Mapped[str] = mapped_column(String(64))
+    process_id: Mapped[str] = mapped_column(String(128))
+    spec_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class Case(Base):
+    """A dispute case (案件). `version` guards against two writers advancing it at once."""
+
+    __tablename__ = "case"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    category_code: Mapped[str] = mapped_column(String(64), index=True)
+    spec_hash: Mapped[str] = mapped_column(ForeignKey("process_spec.hash"))
+    jurisdiction_code: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # open / concluded / terminated
+    title: Mapped[str] = mapped_column(String(200))
+    current_nodes: Mapped[list[Any]] = mapped_column(default=list)
+    risk_color: Mapped[str | None] = mapped_column(String(8))
+    handling_level: Mapped[str | None] = mapped_column(String(16))
+    department: Mapped[str | None] = mapped_column(String(100))
+    is_overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    intake: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)  # current case data, for display only
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    workflow_state: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CaseSequence(Base):
+    """Last case number issued per jurisdiction and year (一案一码)."""
+
+    __tablename__ = "case_sequence"
+
+    jurisdiction_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_value: Mapped[int] = mapped_column(Integer)
+
+
+class HumanTask(Base):
+    """Projection of a user task: what inboxes and deadline boards query."""
+
+    __tablename__ = "human_task"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task UUID
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    element_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    form: Mapped[str] = mapped_column(String(128))
+    state: Mapped[str] = mapped_column(String(16))  # ready / completed / cancelled
+    deadline: Mapped[str | None] = mapped_column(String(32))  # "30 日"
+    created_at: Mapped[datetime]
+    warn_at: Mapped[datetime | None]
+    due_at: Mapped[datetime | None]
+    deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    warned_at: Mapped[datetime | None]
+    overdue_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(64))
+    form_defaults: Mapped[dict[str, Any]] = mapped_column(default=dict)  # task data when it became ready
+
+    __table_args__ = (Index("ix_human_task_inbox", "state", "role", "due_at"),)
+
+
+class PendingTimer(Base):
+    """Projection of a waiting timer; the scheduler's only query runs over `due_at`."""
+
+    __tablename__ = "pending_timer"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str | None] = mapped_column(String(16))  # warning / overdue / escalate / None
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    started_at: Mapped[datetime]
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CaseEvent(Base):
+    """Append-only log: who did what to a case and when, with a copy of the submitted data."""
+
+    __tablename__ = "case_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    element_id: Mapped[str | None] = mapped_column(String(128))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    summary: Mapped[str] = mapped_column(String(300))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class CalendarOverride(Base):
+    """An administrator's ruling on one day (work or rest), consulted before the holiday library."""
+
+    __tablename__ = "calendar_override"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    is_workday: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+
+
+class User(Base):
+    """A person who logs in. Roles are held per jurisdiction (a code prefix covers the subtree)."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    roles: Mapped[list[Any]] = mapped_column(default=list)
+    jurisdiction_code: Mapped[str] = mapped_column(String(20))

@@ -1,0 +1,208 @@
+"""Project a workflow into plain columns after every engine run.
+
+Inboxes, deadline boards and the scheduler read `human_task`, `pending_timer` and the case row with
+plain SQL; this module keeps them equal to the workflow and writes the matching events.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+
+from .actors import Actor
+from .bundle import ProcessBundle
+from .calendar import WorkingCalendar
+from .deadlines import timer_deadline
+from .events import EventLog
+from .models import Case, HumanTask, PendingTimer
+
+@dataclass(frozen=True)
+class FiredTimer:
+    case_id: int
+    element_id: str
+    kind: str | None
+
+
+TIMER_KIND_SUMMARY = {"warning": "临期预警", "overdue": "超期", "escalate": "超期升级"}
+CASE_FIELDS = ("risk_color", "handling_level", "department")
+LEVEL_NAMES = {"village": "村（社区）", "township": "乡镇（街道）", "county": "县（区）"}
+
+
+def project(session: Session, case: Case, bundle: ProcessBundle, workflow: BpmnWorkflow,
+            calendar: WorkingCalendar, now: datetime, actor: Actor, log: EventLog, *,
+            completed=None, fired: list | None = None) -> None:
+    """Bring the case's projections and event log up to date with `workflow`."""
+    ready_rows = {row.id: row for row in session.scalars(
+        select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == "ready"))}
+    _project_timers(session, case, bundle, workflow, calendar, now, log, ready_rows, fired)
+    _project_human_tasks(session, case, bundle, workflow, calendar, now, actor, log, ready_rows, completed)
+    _project_case(case, bundle, workflow, now, log, ready_rows)
+
+
+def _project_human_tasks(session, case, bundle, workflow, calendar, now, actor, log, ready_rows, completed):
+    if completed is not None:
+        task_id, row, data = completed
+        row = ready_rows.pop(task_id, row)
+        row.state, row.completed_at, row.completed_by = "completed", now, actor.username
+        log.add(actor.username, "task_completed", f"办理：{row.name}", element_id=row.element_id,
+                task_id=task_id, data=data)
+    ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+    ready_ids = {str(task.id) for task in ready}
+    for task_id, row in list(ready_rows.items()):
+        if task_id not in ready_ids:
+            row.state, row.completed_at = "cancelled", now
+            log.add("system", "task_cancelled", f"撤回：{row.name}", element_id=row.element_id, task_id=task_id)
+            del ready_rows[task_id]
+    for task in ready:
+        task_id = str(task.id)
+        if task_id in ready_rows:
+            continue
+        meta = bundle.tasks[task.task_spec.bpmn_id]
+        due = calendar.add(now, meta.deadline)
+        warn = calendar.warning(now, meta.deadline, meta.warn_share)
+        row = HumanTask(
+            id=task_id, case_id=case.id, element_id=meta.element_id, name=meta.name, role=meta.role,
+            form=meta.form, state="ready", deadline=str(meta.deadline), created_at=now, warn_at=warn.due,
+            due_at=due.due, deadline_provisional=due.provisional, form_defaults=_json_safe(task.data),
+        )
+        session.add(row)
+        ready_rows[task_id] = row
+        log.add("system", "task_created", f"待办：{meta.name}", element_id=meta.element_id, task_id=task_id,
+                data={"role": meta.role, "deadline": str(meta.deadline), "due_at": due.due.isoformat(),
+                      "provisional": due.provisional})
+
+
+def _project_timers(session, case, bundle, workflow, calendar, now, log, ready_rows, fired):
+    rows = {row.task_id: row for row in session.scalars(select(PendingTimer).where(PendingTimer.case_id == case.id))}
+    waiting = {str(task.id): task for task in _waiting_timers(workflow)}
+    for task_id, row in rows.items():
+        if task_id in waiting:
+            due = _due_of(waiting[task_id])
+            if due is not None and due != row.due_at:
+                row.due_at = due
+            continue
+        task = workflow.get_task_from_id(UUID(task_id))
+        if task is not None and task.state in (TaskState.READY, TaskState.COMPLETED):
+            _timer_fired(row, bundle, now, log, ready_rows, case, fired)
+        session.delete(row)
+    for task_id, task in waiting.items():
+        if task_id in rows:
+            continue
+        due = _due_of(task)
+        if due is None:
+            continue
+        meta = bundle.timers.get(task.task_spec.bpmn_id)
+        recomputed = timer_deadline(bundle, meta, calendar, now) if meta else None
+        session.add(PendingTimer(case_id=case.id, task_id=task_id, element_id=task.task_spec.bpmn_id,
+                                 kind=meta.kind if meta else None, due_at=due, started_at=now,
+                                 provisional=bool(recomputed and recomputed.provisional)))
+
+
+def _timer_fired(row: PendingTimer, bundle, now, log, ready_rows, case, fired) -> None:
+    meta = bundle.timers.get(row.element_id)
+    target = meta.target if meta else None
+    summary = TIMER_KIND_SUMMARY.get(row.kind or "", "计时器到期")
+    affected = [r for r in ready_rows.values() if r.element_id == target]
+    if affected:
+        summary += "：" + "、".join(r.name for r in affected)
+    for task_row in affected:
+        if row.kind == "warning" and task_row.warned_at is None:
+            task_row.warned_at = now
+        elif row.kind == "overdue" and task_row.overdue_at is None:
+            task_row.overdue_at = now
+    log.add("system", "timer_fired", summary, element_id=row.element_id, task_id=row.task_id,
+            data={"kind": row.kind, "due_at": row.due_at.isoformat(), "fired_at": now.isoformat()})
+    if fired is not None:
+        fired.append(FiredTimer(case.id, row.element_id, row.kind))
+
+
+def _project_case(case: Case, bundle: ProcessBundle, workflow: BpmnWorkflow, now, log, ready_rows) -> None:
+    data = case_data(workflow)
+    for field in CASE_FIELDS:
+        value = data.get(field)
+        if field == "handling_level" and value and case.handling_level and value != case.handling_level:
+            log.add("system", "level_changed",
+                    f"升级：{LEVEL_NAMES.get(case.handling_level, case.handling_level)} → {LEVEL_NAMES.get(value, value)}",
+                    data={"from": case.handling_level, "to": value})
+        setattr(case, field, value if isinstance(value, str) else getattr(case, field))
+    case.data = _json_safe(data)
+    case.is_overdue = any(row.overdue_at is not None for row in ready_rows.values())
+    names = sorted({row.name for row in ready_rows.values()})
+    case.current_nodes = names
+    if workflow.is_completed() and case.status == "open":
+        case.status = _end_status(workflow, bundle)
+        case.closed_at = now
+        case.current_nodes = []
+        log.add("system", "case_closed", "已办结" if case.status == "concluded" else "已终止",
+                data={"status": case.status})
+
+
+def case_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The case data as the main line of the process sees it."""
+    ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+    if ready:
+        # The handling line is the one that started first; supervision branches copy its data.
+        return min(ready, key=lambda t: t.last_state_change).data
+    if workflow.last_task is not None:
+        return workflow.last_task.data
+    return workflow.task_tree.data
+
+
+def _end_status(workflow: BpmnWorkflow, bundle: ProcessBundle) -> str:
+    for task in workflow.tasks.values():
+        if isinstance(task.task_spec, EndEvent) and task.state == TaskState.COMPLETED:
+            if bundle.end_statuses.get(task.task_spec.bpmn_id) == "terminated":
+                return "terminated"
+    return "concluded"
+
+
+def _waiting_timers(workflow: BpmnWorkflow):
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        if isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
+            yield task
+
+
+def _due_of(task) -> datetime | None:
+    value = task.task_spec.event_definition.details(task).value
+    if value is None:
+        return None
+    return TimerEventDefinition.get_datetime(value) if isinstance(value, str) else None
+
+
+def _json_safe(data: dict[str, Any]) -> dict[str, Any]:
+    import json
+
+    return json.loads(json.dumps(data, ensure_ascii=False, default=str))
+
+
+def recompute_timer_due_times(workflow: BpmnWorkflow, bundle: ProcessBundle, calendar: WorkingCalendar,
+                              session: Session, case: Case) -> None:
+    """Re-evaluate provisional due times with the current calendar (overrides or newer holiday data).
+
+    Rewriting a timer's stored `event_value` is how SpiffWorkflow lets a due time move (ENGINE_NOTES).
+    """
+    for row in session.scalars(select(PendingTimer).where(PendingTimer.case_id == case.id,
+                                                          PendingTimer.provisional.is_(True))):
+        meta = bundle.timers.get(row.element_id)
+        deadline = timer_deadline(bundle, meta, calendar, row.started_at) if meta else None
+        task = workflow.get_task_from_id(UUID(row.task_id))
+        if deadline is None or task is None:
+            continue
+        task.internal_data["event_value"] = deadline.due.isoformat()
+        row.provisional = deadline.provisional
+    for row in session.scalars(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == "ready",
+                                                       HumanTask.deadline_provisional.is_(True))):
+        meta = bundle.tasks.get(row.element_id)
+        if meta is None:
+            continue
+        due = calendar.add(row.created_at, meta.deadline)
+        row.due_at, row.deadline_provisional = due.due, due.provisional
+        row.warn_at = calendar.warning(row.created_at, meta.deadline, meta.warn_share).due

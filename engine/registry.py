@@ -1,0 +1,247 @@
+"""The process registry: every dispute category defined in `processes/`, parsed and checked.
+
+A category is a folder with `category.toml`, its BPMN and DMN files; `processes/library/` holds the
+shared processes categories call. Loading lints every file, parses each category with SpiffWorkflow
+(XSD-validated) and keeps the result by content hash, so unchanged files are never parsed twice and a
+case can always find the exact definition it started with. A broken category is reported and left out
+whole; the others keep working.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+
+from . import lint
+from .bundle import ProcessBundle, bundle_from_specs
+from .errors import UnknownCategory
+from .forms import FormLibrary
+from .problems import Problem
+
+LIBRARY_DIR = "library"
+
+
+@dataclass(frozen=True)
+class Category:
+    """A dispute category (纠纷类别) and the executable definition in force for it."""
+
+    code: str
+    name: str
+    process_id: str
+    folder: Path
+    bundle: ProcessBundle
+    files: tuple[Path, ...]
+    intake_form: str = "intake"
+
+    @property
+    def spec_hash(self) -> str:
+        return self.bundle.hash
+
+
+@dataclass
+class LoadReport:
+    """What a load found: the categories that loaded and every problem, errors and warnings."""
+
+    categories: dict[str, Category] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+
+class ProcessRegistry:
+    """Loads categories from a processes folder; `reload()` picks up edits."""
+
+    def __init__(self, processes_dir: Path, forms: FormLibrary):
+        self.processes_dir = Path(processes_dir)
+        self.forms = forms
+        self._bundles: dict[str, ProcessBundle] = {}
+        self.report = LoadReport()
+        self.reload()
+
+    @property
+    def categories(self) -> dict[str, Category]:
+        return self.report.categories
+
+    def reload(self) -> LoadReport:
+        """Read every file again; replace the category table only once it is fully built."""
+        report = LoadReport(problems=list(self.forms.reload()))
+        library, library_problems = self._load_library()
+        report.problems += library_problems
+        for folder in sorted(p for p in self.processes_dir.iterdir() if p.is_dir() and p.name != LIBRARY_DIR):
+            category, problems = self._load_category(folder, library)
+            report.problems += problems
+            if category is not None:
+                report.categories[category.code] = category
+        self.report = report
+        return report
+
+    def category(self, code: str) -> Category:
+        """The category `code`; UnknownCategory if it does not exist or failed to load."""
+        try:
+            return self.categories[code]
+        except KeyError:
+            folder_problems = [p for p in self.report.errors if f"/{code}/" in p.file.replace("\\", "/")]
+            raise UnknownCategory(code, folder_problems) from None
+
+    def bundle(self, spec_hash: str) -> ProcessBundle | None:
+        """A definition this process has parsed, by content hash (current or earlier version)."""
+        return self._bundles.get(spec_hash)
+
+    def remember(self, bundle: ProcessBundle) -> None:
+        """Keep a bundle restored from the database so it is not restored again."""
+        self._bundles.setdefault(bundle.hash, bundle)
+
+    # -- loading -------------------------------------------------------------------------------
+
+    def _load_library(self) -> tuple[dict[str, "_LibraryFile"], list[Problem]]:
+        library: dict[str, _LibraryFile] = {}
+        problems: list[Problem] = []
+        folder = self.processes_dir / LIBRARY_DIR
+        for path in sorted(folder.glob("*.bpmn")) if folder.is_dir() else []:
+            tree, file_problems = self._lint_bpmn(path)
+            problems += file_problems
+            ok = tree is not None and not any(p.is_error for p in file_problems)
+            for process_id in lint.defined_process_ids(tree) if tree is not None else ():
+                library[process_id] = _LibraryFile(path, ok, path.read_bytes())
+        return library, problems
+
+    def _lint_bpmn(self, path: Path):
+        tree, problems = lint.parse_xml(path)
+        if tree is None:
+            return None, problems
+        problems = lint.check_bpmn_schema(path, tree)
+        problems += lint.check_bpmn(path, tree, set(self.forms.names()))
+        return tree, problems
+
+    def _load_category(self, folder: Path, library: dict[str, "_LibraryFile"]):
+        meta, problems = _read_category_toml(folder / "category.toml")
+        if meta is None:
+            return None, problems
+        bpmn_files = sorted(folder.glob("*.bpmn"))
+        dmn_files = sorted(folder.glob("*.dmn"))
+        trees = {}
+        for path in bpmn_files:
+            tree, file_problems = self._lint_bpmn(path)
+            problems += file_problems
+            if tree is not None:
+                trees[path] = tree
+        decisions: set[str] = set()
+        for path in dmn_files:
+            tree, file_problems = lint.parse_xml(path)
+            problems += file_problems
+            if tree is not None:
+                ids, dmn_problems = lint.dmn_decision_ids(path, tree)
+                decisions |= ids
+                problems += dmn_problems
+        own_processes = {pid for tree in trees.values() for pid in lint.defined_process_ids(tree)}
+        if meta["process_id"] not in own_processes:
+            problems.append(Problem(str(folder / "category.toml"), None, None,
+                                    f"process_id {meta['process_id']!r} is not defined by any .bpmn file of {folder.name}/"))
+        used_library = self._check_calls(trees, own_processes, library, problems)
+        for path, tree in trees.items():
+            for task_id, decision in lint.called_decisions(tree):
+                if decision not in decisions:
+                    problems.append(Problem(str(path), lint.element_line(tree, task_id), task_id,
+                                            f"calledDecisionId {decision!r} is not defined by any .dmn file of {folder.name}/"))
+        if any(p.is_error for p in problems):
+            return None, problems
+
+        files = tuple(bpmn_files + dmn_files + [lib.path for lib in used_library])
+        spec_hash = _content_hash(files, self.processes_dir)
+        bundle = self._bundles.get(spec_hash)
+        if bundle is None:
+            bundle, parse_problems = _parse(meta["process_id"], bpmn_files, dmn_files, used_library, trees, spec_hash)
+            if bundle is None:
+                return None, problems + parse_problems
+            self._bundles[spec_hash] = bundle
+        category = Category(meta["code"], meta["name"], meta["process_id"], folder, bundle, files,
+                            meta.get("intake_form", "intake"))
+        if category.intake_form not in self.forms:
+            problems.append(Problem(str(folder / "category.toml"), None, None,
+                                    f"intake_form {category.intake_form!r} does not exist in forms/"))
+            return None, problems
+        return category, problems
+
+    def _check_calls(self, trees, own_processes, library, problems) -> list["_LibraryFile"]:
+        """Resolve call activities; report dangling ones; return the library files needed."""
+        needed: dict[Path, _LibraryFile] = {}
+        pending = [(path, tree) for path, tree in trees.items()]
+        seen_library: set[Path] = set()
+        while pending:
+            path, tree = pending.pop()
+            for activity_id, called in lint.called_elements(tree):
+                line = lint.element_line(tree, activity_id)
+                if called in own_processes:
+                    continue
+                lib = library.get(called)
+                if lib is None:
+                    problems.append(Problem(str(path), line, activity_id,
+                                            f"calledElement {called!r}: no process with that id in this category or in library/"))
+                elif not lib.ok:
+                    problems.append(Problem(str(path), line, activity_id,
+                                            f"calledElement {called!r} is defined in {lib.path}, which has errors"))
+                else:
+                    needed[lib.path] = lib
+                    if lib.path not in seen_library:
+                        seen_library.add(lib.path)
+                        lib_tree, _ = lint.parse_xml(lib.path)
+                        pending.append((lib.path, lib_tree))
+        return sorted(needed.values(), key=lambda lib: lib.path)
+
+
+@dataclass(frozen=True)
+class _LibraryFile:
+    path: Path
+    ok: bool
+    content: bytes
+
+
+def _read_category_toml(path: Path) -> tuple[dict | None, list[Problem]]:
+    if not path.exists():
+        return None, [Problem(str(path), None, None, "missing category.toml (code, name, process_id)")]
+    try:
+        meta = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        return None, [Problem(str(path), int(match.group(1)) if match else None, None, f"TOML syntax: {exc}")]
+    missing = [key for key in ("code", "name", "process_id") if not isinstance(meta.get(key), str) or not meta.get(key)]
+    if missing:
+        return None, [Problem(str(path), None, None, f"category.toml needs {', '.join(missing)}")]
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", meta["code"]):
+        return None, [Problem(str(path), None, None, f"code {meta['code']!r}: use lower-case letters, digits and _")]
+    return meta, []
+
+
+def _content_hash(files: tuple[Path, ...], root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _parse(process_id, bpmn_files, dmn_files, library_files, trees, spec_hash):
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    try:
+        parser.add_bpmn_files([str(p) for p in bpmn_files] + [str(lib.path) for lib in library_files])
+        parser.add_dmn_files([str(p) for p in dmn_files])
+        spec = parser.get_spec(process_id)
+        subprocess_specs = parser.get_subprocess_specs(process_id)
+    except ValidationException as exc:
+        file_name = exc.file_name or (str(bpmn_files[0]) if bpmn_files else "?")
+        tree = trees.get(Path(file_name))
+        line = lint.element_line(tree, exc.id) if tree is not None and exc.id else None
+        return None, [Problem(file_name, line, exc.id or None, f"SpiffWorkflow: {exc}")]
+    except Exception as exc:  # the parser raises bare errors for some malformed input
+        return None, [Problem(str(bpmn_files[0]) if bpmn_files else "?", None, None,
+                              f"SpiffWorkflow could not parse the category: {type(exc).__name__}: {exc}")]
+    return bundle_from_specs(spec_hash, process_id, spec, subprocess_specs), []

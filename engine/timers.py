@@ -1,0 +1,58 @@
+"""The timer sweep: fire every due timer, touching only cases that have one due.
+
+One plain function, called by APScheduler in `fengqiao serve` / `fengqiao scheduler` and directly by
+tests with a fake clock. It reads the indexed `pending_timer.due_at` column, takes each due case in its
+own transaction under a row lock (skipping cases another sweeper holds), and never lets one broken case
+stop the rest. A timer fires exactly once: firing removes its pending row in the same transaction.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .errors import ConflictError
+from .models import PendingTimer
+from .projection import FiredTimer
+from .runtime import CaseRuntime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepResult:
+    fired: list[FiredTimer] = field(default_factory=list)
+    cases_touched: int = 0
+    skipped: list[int] = field(default_factory=list)  # held by another sweeper or writer
+    failed: dict[int, str] = field(default_factory=dict)  # case id -> error
+
+
+def sweep_due_timers(session_factory: Callable[[], Session], runtime: CaseRuntime, batch: int = 500) -> SweepResult:
+    """Fire the timers due before now (strictly, as SpiffWorkflow does: never early)."""
+    now = runtime.clock.now()
+    result = SweepResult()
+    with session_factory() as session:
+        case_ids = session.scalars(
+            select(PendingTimer.case_id).where(PendingTimer.due_at < now)
+            .group_by(PendingTimer.case_id).order_by(func.min(PendingTimer.due_at)).limit(batch)
+        ).all()
+    for case_id in case_ids:
+        with session_factory() as session:
+            try:
+                fired = runtime.fire_due_timers(session, case_id)
+            except ConflictError:
+                result.skipped.append(case_id)
+                continue
+            except Exception as exc:  # one broken case must not stop the sweep
+                log.exception("timer sweep: case %s failed", case_id)
+                result.failed[case_id] = str(exc)
+                continue
+        if fired is None:
+            result.skipped.append(case_id)
+            continue
+        result.cases_touched += 1
+        result.fired.extend(fired)
+    return result
