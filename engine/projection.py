@@ -148,9 +148,11 @@ def _project_case(case: Case, bundle: ProcessBundle, workflow: BpmnWorkflow, now
 def case_data(workflow: BpmnWorkflow) -> dict[str, Any]:
     """The case data as the main line of the process sees it."""
     ready = workflow.get_tasks(state=TaskState.READY, manual=True)
-    if ready:
-        # The handling line is the one that started first; supervision branches copy its data.
-        return min(ready, key=lambda t: t.last_state_change).data
+    # Supervision and other called processes work on copies; the top-level process holds the case's
+    # own data, and its most recently reached task has the newest of it.
+    main_line = [t for t in ready if t.workflow is workflow] or ready
+    if main_line:
+        return max(main_line, key=lambda t: t.last_state_change).data
     if workflow.last_task is not None:
         return workflow.last_task.data
     return workflow.task_tree.data

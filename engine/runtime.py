@@ -29,7 +29,7 @@ from .clock import Clock
 from .deadlines import deadline_helpers
 from .errors import ConflictError, Forbidden, NotFound, ProcessError, TaskNotReady
 from .events import EventLog
-from .models import Case, HumanTask, ProcessSpec
+from .models import Case, HumanTask, PendingTimer, ProcessSpec
 from .projection import FiredTimer, project, recompute_timer_due_times
 from .registry import ProcessRegistry
 from .scripting import script_engine
@@ -122,6 +122,19 @@ class CaseRuntime:
         fired: list[FiredTimer] = []
         case = self._advance(session, case_id, SYSTEM, lambda wf: wf.refresh_timers(), fired=fired, skip_locked=True)
         return None if case is None else fired
+
+    def recompute_provisional_deadlines(self, session: Session) -> int:
+        """Recompute every provisional deadline with the current calendar; returns the cases touched.
+
+        Run after an administrator edits the override table or a newer holiday library is installed.
+        """
+        case_ids = set(session.scalars(select(PendingTimer.case_id).where(PendingTimer.provisional.is_(True))))
+        case_ids |= set(session.scalars(select(HumanTask.case_id).where(
+            HumanTask.state == "ready", HumanTask.deadline_provisional.is_(True))))
+        session.rollback()
+        for case_id in sorted(case_ids):
+            self.recompute_deadlines(session, case_id)
+        return len(case_ids)
 
     def recompute_deadlines(self, session: Session, case_id: int) -> None:
         """Re-evaluate calendar-based due times of a case (after calendar overrides changed)."""

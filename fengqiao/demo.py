@@ -1,0 +1,117 @@
+"""Demo data: users for every role and neighbour cases at every stage, with real histories.
+
+Cases are driven through the real engine on a clock that starts weeks ago and moves forward, and
+due timers are swept along the way, so deadlines, 临期/超期 states and 督办 tasks are genuine.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.security import generate_password_hash
+
+from engine.actors import Actor
+from engine.clock import FakeClock
+from engine.models import Case, HumanTask, User
+from engine.runtime import CaseRuntime
+from engine.timers import sweep_due_timers
+
+DEMO_PASSWORD = "fengqiao2026"
+JIUYUAN = "150207"  # 包头市九原区
+KUNDULUN = "150203"  # 包头市昆都仑区
+# username, display name, roles, jurisdiction
+DEMO_USERS = [
+    ("clerk", "王窗口（窗口受理员）", ["clerk"], JIUYUAN),
+    ("analyst", "李研判（研判员）", ["analyst"], JIUYUAN),
+    ("mediator", "张调解（调解员）", ["mediator"], JIUYUAN),
+    ("director", "赵主任（中心主任）", ["director"], JIUYUAN),
+    ("admin", "系统管理员（全部角色）", ["clerk", "analyst", "mediator", "director", "manager", "designer", "admin"], JIUYUAN),
+    ("kdl", "昆都仑区演示用户（全部角色）", ["clerk", "analyst", "mediator", "director"], KUNDULUN),
+]
+
+STORIES = [
+    # title, summary, channel, steps to take (answers per task element id, in order), days between steps
+    ("楼上漏水致楼下天花板受损", "楼上住户卫生间漏水，楼下天花板发霉，双方就维修费用发生争执。", "walk_in",
+     ["accept", "assess", "dispatch", "mediate_success", "agreement", "notify_result", "follow_up_ok", "archive"]),
+    ("宅前通道堆放杂物引发口角", "邻居长期在公共通道堆放杂物，影响通行，多次沟通无果。", "grid",
+     ["accept", "assess", "dispatch", "mediate_fail", "legal_route", "notify_result"]),
+    ("装修噪音扰民", "邻居装修午休时段施工，噪音严重。", "hotline_12345",
+     ["accept", "assess", "dispatch"]),
+    ("空调外机排水滴落", "楼上空调外机冷凝水滴落至楼下阳台。", "walk_in",
+     ["accept", "assess"]),
+    ("院墙界址争议", "两户因院墙位置与宅基地界址发生争议，情绪激动。", "police_110",
+     ["accept", "assess_red", "dispatch"]),
+    ("宠物犬夜间吠叫", "邻居饲养的犬只夜间持续吠叫，影响休息。", "online",
+     ["accept"]),
+    ("共用水表费用分摊", "三户共用一块水表，对费用分摊方式有分歧。", "walk_in",
+     ["reject"]),
+    ("楼道电动车充电隐患", "邻居在楼道私拉电线为电动车充电，存在火灾隐患。", "grid",
+     ["accept", "assess", "dispatch", "mediate_success", "agreement", "notify_result", "follow_up_bad",
+      "second_supervision"]),
+]
+
+ANSWERS = {
+    "accept": ("accept", {"accepted": True}),
+    "reject": ("accept", {"accepted": False, "reject_reason": "属于物业服务合同纠纷，已引导至物业纠纷调解委员会。"}),
+    "assess": ("assess", {"risk_color": "黄", "complexity": "ordinary", "assessment": "一般邻里纠纷，宜就地调解。"}),
+    "assess_red": ("assess", {"risk_color": "红", "complexity": "complex", "assessment": "双方情绪激动，有激化风险，需领导包案。"}),
+    "dispatch": ("dispatch", None),  # accept the routing decision as proposed
+    "mediate_success": ("mediate", {"mediation_outcome": "success", "mediation_record": "经调解，双方达成一致。"}),
+    "mediate_fail": ("mediate", {"mediation_outcome": "failure", "mediation_record": "双方分歧较大，调解不成。"}),
+    "agreement": ("agreement", {"agreement_terms": "责任方承担维修费用并于十日内完成维修。", "agreement_amount": 2000,
+                                "apply_judicial_confirmation": False}),
+    "legal_route": ("legal_route", {"termination_reason": "一方拒绝继续调解。", "legal_route": "litigation"}),
+    "notify_result": ("notify_result", {"notice_method": "phone", "notice_note": "已电话告知双方。"}),
+    "follow_up_ok": ("follow_up", {"satisfaction": "satisfied", "follow_up_note": "当事人表示满意。"}),
+    "follow_up_bad": ("follow_up", {"satisfaction": "dissatisfied", "follow_up_note": "认为对方未按约定整改。"}),
+    "second_supervision": ("second_supervision", {"supervision_instructions": "请调解员三日内回访核实整改情况。"}),
+    "archive": ("archive", {"archive_note": "材料齐全，归档。"}),
+}
+
+
+def seed_demo(session: Session, services, cases_per_story: int = 2) -> str:
+    """Create the demo users and cases if the database has none; returns a one-line summary."""
+    if session.scalar(select(func.count()).select_from(User)):
+        return "demo data already present; nothing added"
+    for username, display_name, roles, jurisdiction in DEMO_USERS:
+        session.add(User(username=username, display_name=display_name, roles=roles, jurisdiction_code=jurisdiction,
+                         password_hash=generate_password_hash(DEMO_PASSWORD)))
+    session.commit()
+
+    real_now = services.clock.now()
+    clock = FakeClock(real_now - timedelta(days=45))
+    runtime = CaseRuntime(services.registry, clock)
+    admin = Actor("admin", frozenset(DEMO_USERS[4][2]), JIUYUAN, DEMO_USERS[4][1])
+    factory = sessionmaker(bind=session.get_bind(), expire_on_commit=False)
+    for round_number in range(cases_per_story):
+        for index, (title, summary, channel, steps) in enumerate(STORIES):
+            jurisdiction = KUNDULUN if (index + round_number) % 5 == 4 else JIUYUAN
+            actor = admin if jurisdiction == JIUYUAN else Actor("kdl", admin.roles, KUNDULUN, "昆都仑区演示用户")
+            intake = {"title": title, "summary": summary, "channel": channel, "people_count": 2 + index % 3,
+                      "applicant_name": "张" + "伟芳娜敏静丽强磊"[index], "applicant_phone": f"1390472{index:04d}",
+                      "applicant_id_number": f"15020719800101{index:03d}X", "respondent_name": "李" + "军洋勇艳杰娟涛明"[index]}
+            case = runtime.start_case(session, "neighbour", intake, jurisdiction, actor)
+            for step in steps:
+                clock.advance(hours=7 + index)
+                _take_step(session, runtime, case, step, actor)
+            clock.advance(days=2)
+            sweep_due_timers(factory, runtime)
+    clock.set(real_now)
+    sweep_due_timers(factory, runtime)
+    cases = session.scalar(select(func.count()).select_from(Case))
+    open_tasks = session.scalar(select(func.count()).select_from(HumanTask).where(HumanTask.state == "ready"))
+    return f"demo data: {len(DEMO_USERS)} users, {cases} cases, {open_tasks} open tasks"
+
+
+def _take_step(session: Session, runtime: CaseRuntime, case: Case, step: str, actor: Actor) -> None:
+    element_id, answers = ANSWERS[step]
+    task = session.scalars(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == "ready",
+                                                   HumanTask.element_id == element_id)).first()
+    if task is None:
+        return
+    if answers is None:
+        defaults = task.form_defaults
+        answers = {"handling_level": defaults.get("handling_level", "village"),
+                   "department": defaults.get("department", "村人民调解委员会"), "dispatch_note": "按研判意见分流。"}
+    runtime.complete_task(session, task.id, answers, actor)
