@@ -7,6 +7,7 @@ every problem with its file, line and element id, and are what `fengqiao check` 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from lxml import etree
@@ -125,10 +126,28 @@ def dmn_decision_ids(path: Path, tree) -> tuple[set[str], list[Problem]]:
                                 f"a DMN file must hold exactly one decision, found {len(decisions)}"))
     for entry in root.iter(f"{{{ns}}}text"):
         text = (entry.text or "").strip()
-        if "import" in text.split() or "__" in text:
-            problems.append(Problem(str(path), entry.sourceline, _nearest_id(entry),
-                                    f"DMN cell {text!r} uses something process expressions may not"))
+        owner = etree.QName(entry.getparent()).localname if entry.getparent() is not None else ""
+        if owner == "inputEntry" and text in ("", "-"):
+            continue  # "-" and an empty cell match any value
+        try:
+            for candidate in _dmn_candidates(owner, text):
+                check_source(candidate, "eval")
+        except SyntaxError as exc:
+            problems.append(Problem(str(path), entry.sourceline, _nearest_id(entry), f"DMN cell {text!r}: {exc.msg}"))
     return {d.get("id") for d in decisions}, problems
+
+
+def _dmn_candidates(owner: str, text: str) -> list[str]:
+    """The Python SpiffWorkflow's DMN engine builds from a cell (SpiffWorkflow.dmn.engine.DMNEngine.evaluate)."""
+    if owner != "inputEntry":
+        return [text]  # inputExpression, outputEntry: evaluated as they are
+    if re.search(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)", text):
+        return [re.sub(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)", "dmninputexpr", text)]
+    try:
+        ast.parse(text, mode="eval")
+        return [text]  # compared with ==
+    except SyntaxError:
+        return [f"v {text}"]  # an operator cell such as "<= 2": the input expression is put in front
 
 
 def _nearest_id(el) -> str | None:

@@ -49,6 +49,7 @@ class LoadReport:
 
     categories: dict[str, Category] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    broken: dict[str, list[Problem]] = field(default_factory=dict)  # folder name -> its errors
 
     @property
     def errors(self) -> list[Problem]:
@@ -74,11 +75,14 @@ class ProcessRegistry:
         report = LoadReport(problems=list(self.forms.reload()))
         library, library_problems = self._load_library()
         report.problems += library_problems
-        for folder in sorted(p for p in self.processes_dir.iterdir() if p.is_dir() and p.name != LIBRARY_DIR):
+        for folder in sorted(p for p in self.processes_dir.iterdir()
+                             if p.is_dir() and p.name != LIBRARY_DIR and not p.name.startswith((".", "_"))):
             category, problems = self._load_category(folder, library)
             report.problems += problems
             if category is not None:
                 report.categories[category.code] = category
+            else:
+                report.broken[folder.name] = [p for p in problems if p.is_error]
         self.report = report
         return report
 
@@ -87,8 +91,7 @@ class ProcessRegistry:
         try:
             return self.categories[code]
         except KeyError:
-            folder_problems = [p for p in self.report.errors if f"/{code}/" in p.file.replace("\\", "/")]
-            raise UnknownCategory(code, folder_problems) from None
+            raise UnknownCategory(code, self.report.broken.get(code, [])) from None
 
     def bundle(self, spec_hash: str) -> ProcessBundle | None:
         """A definition this process has parsed, by content hash (current or earlier version)."""
@@ -127,11 +130,14 @@ class ProcessRegistry:
         bpmn_files = sorted(folder.glob("*.bpmn"))
         dmn_files = sorted(folder.glob("*.dmn"))
         trees = {}
+        unreadable = False  # a file that did not parse: do not report what it may well define as missing
         for path in bpmn_files:
             tree, file_problems = self._lint_bpmn(path)
             problems += file_problems
             if tree is not None:
                 trees[path] = tree
+            else:
+                unreadable = True
         decisions: set[str] = set()
         for path in dmn_files:
             tree, file_problems = lint.parse_xml(path)
@@ -140,14 +146,16 @@ class ProcessRegistry:
                 ids, dmn_problems = lint.dmn_decision_ids(path, tree)
                 decisions |= ids
                 problems += dmn_problems
+            else:
+                unreadable = True
         own_processes = {pid for tree in trees.values() for pid in lint.defined_process_ids(tree)}
-        if meta["process_id"] not in own_processes:
-            problems.append(Problem(str(folder / "category.toml"), None, None,
-                                    f"process_id {meta['process_id']!r} is not defined by any .bpmn file of {folder.name}/"))
+        if meta["process_id"] not in own_processes and not unreadable:
+            problems.append(Problem(str(folder / "category.toml"), _toml_line(folder / "category.toml", "process_id"),
+                                    None, f"process_id {meta['process_id']!r} is not defined by any .bpmn file of {folder.name}/"))
         used_library = self._check_calls(trees, own_processes, library, problems)
         for path, tree in trees.items():
             for task_id, decision in lint.called_decisions(tree):
-                if decision not in decisions:
+                if decision not in decisions and not unreadable:
                     problems.append(Problem(str(path), lint.element_line(tree, task_id), task_id,
                                             f"calledDecisionId {decision!r} is not defined by any .dmn file of {folder.name}/"))
         if any(p.is_error for p in problems):
@@ -157,7 +165,7 @@ class ProcessRegistry:
         spec_hash = _content_hash(files, self.processes_dir)
         bundle = self._bundles.get(spec_hash)
         if bundle is None:
-            bundle, parse_problems = _parse(meta["process_id"], bpmn_files, dmn_files, used_library, trees, spec_hash)
+            bundle, parse_problems = _parse(meta["process_id"], bpmn_files, dmn_files, used_library, spec_hash)
             if bundle is None:
                 return None, problems + parse_problems
             self._bundles[spec_hash] = bundle
@@ -219,6 +227,13 @@ def _read_category_toml(path: Path) -> tuple[dict | None, list[Problem]]:
     return meta, []
 
 
+def _toml_line(path: Path, key: str) -> int | None:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip().startswith(key):
+            return number
+    return None
+
+
 def _content_hash(files: tuple[Path, ...], root: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(files):
@@ -229,7 +244,7 @@ def _content_hash(files: tuple[Path, ...], root: Path) -> str:
     return digest.hexdigest()
 
 
-def _parse(process_id, bpmn_files, dmn_files, library_files, trees, spec_hash):
+def _parse(process_id, bpmn_files, dmn_files, library_files, spec_hash):
     parser = SpiffBpmnParser(validator=VALIDATOR)
     try:
         parser.add_bpmn_files([str(p) for p in bpmn_files] + [str(lib.path) for lib in library_files])
@@ -238,8 +253,9 @@ def _parse(process_id, bpmn_files, dmn_files, library_files, trees, spec_hash):
         subprocess_specs = parser.get_subprocess_specs(process_id)
     except ValidationException as exc:
         file_name = exc.file_name or (str(bpmn_files[0]) if bpmn_files else "?")
-        tree = trees.get(Path(file_name))
-        line = lint.element_line(tree, exc.id) if tree is not None and exc.id else None
+        # The error may be in a DMN or library file as well as in one of the category's BPMN files.
+        tree = lint.parse_xml(Path(file_name))[0] if exc.id and Path(file_name).is_file() else None
+        line = lint.element_line(tree, exc.id) if tree is not None else None
         return None, [Problem(file_name, line, exc.id or None, f"SpiffWorkflow: {exc}")]
     except Exception as exc:  # the parser raises bare errors for some malformed input
         return None, [Problem(str(bpmn_files[0]) if bpmn_files else "?", None, None,
