@@ -22,6 +22,7 @@ from .bundle import ProcessBundle
 from .calendar import WorkingCalendar
 from .deadlines import timer_deadline
 from .events import EventLog
+from .forms import FormLibrary
 from .models import Case, HumanTask, PendingTimer
 
 @dataclass(frozen=True)
@@ -37,17 +38,17 @@ LEVEL_NAMES = {"village": "村（社区）", "township": "乡镇（街道）", "
 
 
 def project(session: Session, case: Case, bundle: ProcessBundle, workflow: BpmnWorkflow,
-            calendar: WorkingCalendar, now: datetime, actor: Actor, log: EventLog, *,
+            calendar: WorkingCalendar, now: datetime, actor: Actor, log: EventLog, forms: FormLibrary, *,
             completed=None, fired: list | None = None) -> None:
     """Bring the case's projections and event log up to date with `workflow`."""
     ready_rows = {row.id: row for row in session.scalars(
         select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == "ready"))}
     _project_timers(session, case, bundle, workflow, calendar, now, log, ready_rows, fired)
-    _project_human_tasks(session, case, bundle, workflow, calendar, now, actor, log, ready_rows, completed)
+    _project_human_tasks(session, case, bundle, workflow, calendar, now, actor, log, ready_rows, completed, forms)
     _project_case(case, bundle, workflow, now, log, ready_rows)
 
 
-def _project_human_tasks(session, case, bundle, workflow, calendar, now, actor, log, ready_rows, completed):
+def _project_human_tasks(session, case, bundle, workflow, calendar, now, actor, log, ready_rows, completed, forms):
     if completed is not None:
         task_id, row, data = completed
         row = ready_rows.pop(task_id, row)
@@ -71,7 +72,8 @@ def _project_human_tasks(session, case, bundle, workflow, calendar, now, actor, 
         row = HumanTask(
             id=task_id, case_id=case.id, element_id=meta.element_id, name=meta.name, role=meta.role,
             form=meta.form, state="ready", deadline=str(meta.deadline), created_at=now, warn_at=warn.due,
-            due_at=due.due, deadline_provisional=due.provisional, form_defaults=_json_safe(task.data),
+            due_at=due.due, deadline_provisional=due.provisional,
+            form_defaults=_form_defaults(forms, meta.form, task.data),
         )
         session.add(row)
         ready_rows[task_id] = row
@@ -177,6 +179,13 @@ def _due_of(task) -> datetime | None:
     if value is None:
         return None
     return TimerEventDefinition.get_datetime(value) if isinstance(value, str) else None
+
+
+def _form_defaults(forms: FormLibrary, form_name: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The case data the task's form shows as defaults — only its own fields, so the row does not
+    copy personal data the form does not ask for."""
+    fields = forms.get(form_name).schema.get("properties", {}) if form_name in forms else {}
+    return _json_safe({key: data[key] for key in fields if key in data})
 
 
 def _json_safe(data: dict[str, Any]) -> dict[str, Any]:

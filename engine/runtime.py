@@ -37,6 +37,7 @@ from .serialization import WorkflowCodec
 from .spiff_time import running_at
 
 MAX_ENGINE_PASSES = 10
+REGISTERING_ROLES = frozenset({"clerk"})  # 窗口受理员; channels and grid workers come with intake
 
 
 class CaseRuntime:
@@ -60,6 +61,8 @@ class CaseRuntime:
         """
         if not actor.covers(jurisdiction_code):
             raise Forbidden(f"{actor.username} may not register cases in jurisdiction {jurisdiction_code}")
+        if not actor.roles & REGISTERING_ROLES:
+            raise Forbidden(f"registering a case needs one of the roles {', '.join(sorted(REGISTERING_ROLES))}")
         category = self.registry.category(category_code)
         intake = _copy(self.registry.forms.validate(category.intake_form, intake))
         bundle = category.bundle
@@ -100,9 +103,9 @@ class CaseRuntime:
             raise NotFound(f"task {task_id} does not exist")
         if not actor.may_act_as(row.role):
             raise Forbidden(f"task {row.name} needs role {row.role}; {actor.username} does not hold it")
-        data = _copy(self.registry.forms.validate(row.form, data))
         if row.state != "ready":
             raise TaskNotReady(task_id, row.state)
+        data = _copy(self.registry.forms.validate(row.form, data))
 
         def complete(workflow: BpmnWorkflow) -> None:
             task = workflow.get_task_from_id(UUID(task_id))
@@ -188,7 +191,8 @@ class CaseRuntime:
             raise ProcessError(_element_of(exc), _message_of(exc)) from None
         except Exception as exc:  # SpiffWorkflow does not wrap every failure (ENGINE_NOTES)
             raise ProcessError(None, f"{type(exc).__name__}: {exc}") from None
-        project(session, case, bundle, workflow, calendar, now, actor, log, completed=completed, fired=fired)
+        project(session, case, bundle, workflow, calendar, now, actor, log, self.registry.forms,
+                completed=completed, fired=fired)
         case.workflow_state = self.codec.dump_state(workflow)
         case.updated_at = now
 

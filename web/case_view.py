@@ -1,0 +1,87 @@
+"""What the case pages show: intake and event data made readable and masked, user names resolved."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from sqlalchemy import select
+
+from engine.errors import NotFound
+from engine.models import Case, CaseEvent, HumanTask, PendingTimer, User
+
+from . import form_render
+from .extensions import db
+from .masking import mask_data
+from .services import services
+
+SYSTEM_NAME = "系统"
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    event: CaseEvent
+    actor_name: str
+    rows: list[tuple[str, str]]  # submitted data, masked and labelled
+
+
+@dataclass(frozen=True)
+class TimerRow:
+    timer: PendingTimer
+    target_name: str
+
+
+def schema_of(form_name: str | None) -> dict | None:
+    if not form_name:
+        return None
+    try:
+        return services().registry.forms.get(form_name).schema
+    except NotFound:
+        return None  # a form renamed since; show the raw field names
+
+
+def intake_rows(case: Case) -> list[tuple[str, str]]:
+    category = services().registry.categories.get(case.category_code)
+    schema = schema_of(category.intake_form if category else "intake")
+    return form_render.describe(schema, mask_data(case.intake or {}))
+
+
+def display_names(usernames: Iterable[str | None]) -> dict[str, str]:
+    """Username → display name, with the engine's own actor shown as 系统."""
+    names = {"system": SYSTEM_NAME}
+    wanted = {name for name in usernames if name and name not in names}
+    if wanted:
+        rows = db.session.execute(select(User.username, User.display_name).where(User.username.in_(wanted)))
+        names.update({username: display or username for username, display in rows})
+    return names
+
+
+def timeline(case: Case, events: list[CaseEvent], tasks: list[HumanTask]) -> list[TimelineEntry]:
+    """The event log, newest last, each with its data labelled by the form it came from."""
+    forms_by_task = {task.id: task.form for task in tasks}
+    category = services().registry.categories.get(case.category_code)
+    names = display_names(event.actor for event in events)
+    entries = []
+    for event in events:
+        if event.kind == "task_completed":
+            schema = schema_of(forms_by_task.get(event.task_id))
+        elif event.kind == "case_started":
+            schema = schema_of(category.intake_form if category else "intake")
+        else:
+            schema = None
+        # Bookkeeping events (task created, timer fired) carry engine details, not user input.
+        rows = form_render.describe(schema, mask_data(event.data or {})) if schema else []
+        entries.append(TimelineEntry(event, names.get(event.actor, event.actor), rows))
+    return entries
+
+
+def timer_rows(case: Case, timers: list[PendingTimer]) -> list[TimerRow]:
+    bundle = services().registry.bundle(case.spec_hash)
+    rows = []
+    for timer in timers:
+        target = ""
+        if bundle is not None and timer.element_id in bundle.timers:
+            meta = bundle.timers[timer.element_id]
+            if meta.target and meta.target in bundle.tasks:
+                target = bundle.tasks[meta.target].name
+        rows.append(TimerRow(timer, target))
+    return rows

@@ -1,0 +1,118 @@
+"""案件: the list, registering a dispute (登记纠纷) and one case's page."""
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from engine.errors import FormInvalid, Forbidden, UnknownCategory
+from engine.queries import STATUS_NAMES, case_events, case_list, case_tasks, case_timers, deadline_state, get_case
+
+from . import form_render
+from .case_view import display_names, intake_rows, timeline, timer_rows
+from .extensions import db
+from .services import services
+from .session_user import current_actor, login_required, role_required
+
+bp = Blueprint("cases", __name__)
+
+# 行政区划代码: 6 digits for a county and above, 9 for a township, 12 for a village.
+JURISDICTION_CODE = re.compile(r"^\d{6}(\d{3}(\d{3})?)?$")
+# Names of the registration form's own fields; underscored so no intake schema field can clash.
+CATEGORY_FIELD, JURISDICTION_FIELD = "_category", "_jurisdiction"
+
+
+@bp.route("/cases")
+@login_required
+def index():
+    status = request.args.get("status") or None
+    if status not in STATUS_NAMES:
+        status = None
+    cases = case_list(db.session, current_actor(), status=status)
+    names = {code: category.name for code, category in services().registry.categories.items()}
+    return render_template("case_list.html", cases=cases, status=status, statuses=STATUS_NAMES,
+                           category_names=names)
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@role_required("clerk")
+def new():
+    actor = current_actor()
+    categories = services().registry.categories
+    code = request.values.get(CATEGORY_FIELD) or request.values.get("category") or next(iter(categories), None)
+    if code is None:
+        return render_template("case_new.html", categories={}, category=None)
+    if code not in categories:
+        abort(404)
+    category = categories[code]
+    schema = services().registry.forms.get(category.intake_form).schema
+    if request.method == "GET":
+        return _render_new(categories, category, schema, {}, actor.jurisdiction_code)
+
+    jurisdiction = request.form.get(JURISDICTION_FIELD, "").strip()
+    submission = form_render.parse_submission(schema, request.form)
+    jurisdiction_error = _jurisdiction_error(jurisdiction)
+    if submission.errors or jurisdiction_error:
+        engine_errors = form_render.validation_errors(services().registry.forms, category.intake_form,
+                                                      submission.data)
+        per_field, general = form_render.split_errors(schema, engine_errors, submission.errors)
+        return _render_new(categories, category, schema, submission.raw, jurisdiction, per_field, general,
+                           jurisdiction_error), 422
+    try:
+        case = services().runtime.start_case(db.session, category.code, submission.data, jurisdiction, actor)
+    except FormInvalid as exc:
+        per_field, general = form_render.split_errors(schema, exc.errors)
+        return _render_new(categories, category, schema, submission.raw, jurisdiction, per_field, general), 422
+    except Forbidden:
+        return _render_new(categories, category, schema, submission.raw, jurisdiction,
+                           jurisdiction_error="不在您的管辖范围内"), 422
+    except UnknownCategory:
+        abort(404)
+    flash(f"已登记，案件编号 {case.code}", "success")
+    return redirect(url_for("cases.detail", case_id=case.id))
+
+
+@bp.route("/cases/<int:case_id>")
+@login_required
+def detail(case_id: int):
+    actor = current_actor()
+    case = get_case(db.session, actor, case_id)
+    events = case_events(db.session, case)
+    tasks = _in_creation_order(case_tasks(db.session, case), events)
+    now = services().clock.now()
+    category = services().registry.categories.get(case.category_code)
+    return render_template(
+        "case_detail.html", case=case, category_name=category.name if category else case.category_code,
+        tasks=tasks, deadline_states={t.id: deadline_state(t, now) for t in tasks if t.state == "ready"},
+        actionable={t.id for t in tasks if t.state == "ready" and actor.may_act_as(t.role)},
+        names=display_names([t.completed_by for t in tasks] + [case.created_by]),
+        timers=timer_rows(case, case_timers(db.session, case)),
+        intake=intake_rows(case), timeline=timeline(case, events, tasks),
+    )
+
+
+def _in_creation_order(tasks, events):
+    """Tasks in the order they became ready.
+
+    Tasks created in one engine run share a timestamp and their ids are UUIDs, so the event log
+    (sequential ids) is the only faithful order.
+    """
+    position = {event.task_id: index for index, event in enumerate(events) if event.kind == "task_created"}
+    return sorted(tasks, key=lambda task: (position.get(task.id, len(position)), task.created_at))
+
+
+def _jurisdiction_error(code: str) -> str:
+    if not JURISDICTION_CODE.match(code):
+        return "行政区划代码应为6、9或12位数字"
+    if not current_actor().covers(code):
+        return "不在您的管辖范围内"
+    return ""
+
+
+def _render_new(categories, category, schema, values, jurisdiction, field_errors=None, general_errors=None,
+                jurisdiction_error=""):
+    return render_template(
+        "case_new.html", categories=categories, category=category, jurisdiction=jurisdiction,
+        fields=form_render.field_views(schema, values, field_errors), general_errors=general_errors or [],
+        jurisdiction_error=jurisdiction_error, category_field=CATEGORY_FIELD, jurisdiction_field=JURISDICTION_FIELD,
+    )

@@ -1,0 +1,77 @@
+"""我的待办 and doing one task through its form."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from engine.errors import ConflictError, FormInvalid
+from engine.models import HumanTask
+from engine.queries import deadline_state, get_task, inbox as inbox_query
+
+from . import form_render
+from .case_view import intake_rows
+from .extensions import db
+from .services import services
+from .session_user import current_actor, login_required
+
+bp = Blueprint("tasks", __name__)
+
+TASK_GONE = "该任务已被他人办理或已撤回"
+
+
+@bp.route("/")
+def index():
+    return redirect(url_for("tasks.inbox"))
+
+
+@bp.route("/tasks")
+@login_required
+def inbox():
+    now = services().clock.now()
+    items = [(item, deadline_state(item.task, now)) for item in inbox_query(db.session, current_actor())]
+    return render_template("inbox.html", items=items)
+
+
+@bp.route("/tasks/<task_id>", methods=["GET", "POST"])
+@login_required
+def task(task_id: str):
+    actor = current_actor()
+    row, case = get_task(db.session, actor, task_id)
+    form = services().registry.forms.get(row.form)
+    if request.method == "GET":
+        return _render(row, case, form, form_render.display_values(form.schema, row.form_defaults))
+
+    if not actor.may_act_as(row.role):
+        abort(403)
+    if row.state != "ready":
+        return _render(row, case, form, {}, conflict=TASK_GONE), 409
+    submission = form_render.parse_submission(form.schema, request.form)
+    if submission.errors:
+        # Still ask the engine about the other fields, so the user sees every problem at once.
+        engine_errors = form_render.validation_errors(services().registry.forms, row.form, submission.data)
+        per_field, general = form_render.split_errors(form.schema, engine_errors, submission.errors)
+        return _render(row, case, form, submission.raw, per_field, general), 422
+    try:
+        case = services().runtime.complete_task(db.session, task_id, submission.data, actor)
+    except FormInvalid as exc:
+        per_field, general = form_render.split_errors(form.schema, exc.errors)
+        return _render(row, case, form, submission.raw, per_field, general), 422
+    except ConflictError:
+        # The runtime rolled back; show the task as it now stands.
+        row, case = get_task(db.session, actor, task_id)
+        return _render(row, case, form, submission.raw, conflict=TASK_GONE), 409
+    flash(f"已办理：{row.name}", "success")
+    return redirect(url_for("cases.detail", case_id=case.id))
+
+
+def _render(row: HumanTask, case, form, values, field_errors=None, general_errors=None, conflict=None):
+    actor = current_actor()
+    category = services().registry.categories.get(case.category_code)
+    return render_template(
+        "task.html", task=row, case=case, form=form,
+        category_name=category.name if category else case.category_code,
+        fields=form_render.field_views(form.schema, values, field_errors),
+        general_errors=general_errors or [], conflict=conflict,
+        can_act=row.state == "ready" and actor.may_act_as(row.role) and conflict is None,
+        deadline_state=deadline_state(row, services().clock.now()) if row.state == "ready" else None,
+        intake=intake_rows(case),
+    )
