@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # SpiffWorkflow logs every task state change at INFO; that drowns what an operator needs.
+    logging.getLogger("spiff").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     handler = {
         "check": _check, "serve": _serve, "scheduler": _scheduler, "demo": _demo, "init-db": _init_db,
         "calendar": _calendar,
@@ -71,10 +74,12 @@ def _check(args) -> int:
 def _serve(args) -> int:
     from web import create_app
 
+    from waitress import serve
+
     app = create_app({"RUN_SCHEDULER": not args.no_scheduler})
     print(f"枫桥 is running at http://{args.host}:{args.port}/  (Ctrl+C to stop)", flush=True)
     _print_demo_logins(app)
-    app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)
+    serve(app, host=args.host, port=args.port, threads=8)
     return 0
 
 

@@ -80,23 +80,26 @@ def seed_demo(session: Session, services, cases_per_story: int = 2) -> str:
     session.commit()
 
     real_now = services.clock.now()
-    clock = FakeClock(real_now - timedelta(days=45))
+    clock = FakeClock(real_now)
     runtime = CaseRuntime(services.registry, clock)
     admin = Actor("admin", frozenset(DEMO_USERS[4][2]), JIUYUAN, DEMO_USERS[4][1])
     factory = sessionmaker(bind=session.get_bind(), expire_on_commit=False)
-    for round_number in range(cases_per_story):
-        for index, (title, summary, channel, steps) in enumerate(STORIES):
-            jurisdiction = KUNDULUN if (index + round_number) % 5 == 4 else JIUYUAN
-            actor = admin if jurisdiction == JIUYUAN else Actor("kdl", admin.roles, KUNDULUN, "昆都仑区演示用户")
-            intake = {"title": title, "summary": summary, "channel": channel, "people_count": 2 + index % 3,
-                      "applicant_name": "张" + "伟芳娜敏静丽强磊"[index], "applicant_phone": f"1390472{index:04d}",
-                      "applicant_id_number": f"15020719800101{index:03d}X", "respondent_name": "李" + "军洋勇艳杰娟涛明"[index]}
-            case = runtime.start_case(session, "neighbour", intake, jurisdiction, actor)
-            for step in steps:
-                clock.advance(hours=7 + index)
-                _take_step(session, runtime, case, step, actor)
-            clock.advance(days=2)
-            sweep_due_timers(factory, runtime)
+    stories = [(round_number, index, story) for round_number in range(cases_per_story)
+               for index, story in enumerate(STORIES)]
+    # Spread registrations over the past 60 days, oldest first; steps follow within a few days, so
+    # every event lies in the past and the sweep at each registration fires what fell due meanwhile.
+    for position, (round_number, index, (title, summary, channel, steps)) in enumerate(stories):
+        clock.set(real_now - timedelta(days=60) + timedelta(days=60 * position / len(stories)))
+        sweep_due_timers(factory, runtime)
+        jurisdiction = KUNDULUN if (index + round_number) % 5 == 4 else JIUYUAN
+        actor = admin if jurisdiction == JIUYUAN else Actor("kdl", admin.roles, KUNDULUN, "昆都仑区演示用户")
+        intake = {"title": title, "summary": summary, "channel": channel, "people_count": 2 + index % 3,
+                  "applicant_name": "张" + "伟芳娜敏静丽强磊"[index], "applicant_phone": f"1390472{index:04d}",
+                  "applicant_id_number": f"15020719800101{index:03d}X", "respondent_name": "李" + "军洋勇艳杰娟涛明"[index]}
+        case = runtime.start_case(session, "neighbour", intake, jurisdiction, actor)
+        for step in steps:
+            clock.advance(hours=2 + index % 4)
+            _take_step(session, runtime, case, step, actor)
     clock.set(real_now)
     sweep_due_timers(factory, runtime)
     cases = session.scalar(select(func.count()).select_from(Case))
