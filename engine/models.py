@@ -71,6 +71,7 @@ class Case(Base):
     handling_level: Mapped[str | None] = mapped_column(String(16))
     department: Mapped[str | None] = mapped_column(String(100))
     is_overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_paused: Mapped[bool] = mapped_column(Boolean, default=False)
     intake: Mapped[dict[str, Any]] = mapped_column(default=dict)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)  # current case data, for display only
     created_by: Mapped[str] = mapped_column(String(64))
@@ -84,11 +85,12 @@ class Case(Base):
 
 
 class CaseSequence(Base):
-    """Last case number issued per jurisdiction and year (一案一码)."""
+    """Last number issued per scope and year: case codes (scope = jurisdiction code, 一案一码) and
+    document numbers (scope = "<jurisdiction>:<document type>")."""
 
     __tablename__ = "case_sequence"
 
-    jurisdiction_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    jurisdiction_code: Mapped[str] = mapped_column(String(64), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_value: Mapped[int] = mapped_column(Integer)
 
@@ -114,6 +116,10 @@ class HumanTask(Base):
     overdue_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(64))
+    paused_at: Mapped[datetime | None]  # the clock is stopped (鉴定, 听证 …) since then
+    pause_reason: Mapped[str | None] = mapped_column(String(32))
+    extensions_granted: Mapped[int] = mapped_column(Integer, default=0)
+    paused_timers: Mapped[dict[str, Any]] = mapped_column(default=dict)  # timer task id -> due before the pause
     form_defaults: Mapped[dict[str, Any]] = mapped_column(default=dict)  # task data when it became ready
 
     __table_args__ = (Index("ix_human_task_inbox", "state", "role", "due_at"),)
@@ -148,6 +154,44 @@ class CaseEvent(Base):
     task_id: Mapped[str | None] = mapped_column(String(36))
     summary: Mapped[str] = mapped_column(String(300))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class CaseDocument(Base):
+    """A generated document (受理告知单, 督办函 …): numbered per jurisdiction, type and year; the
+    rendered HTML is kept as issued, so a later template edit never changes an issued document."""
+
+    __tablename__ = "case_document"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    doc_type: Mapped[str] = mapped_column(String(32))
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(100))
+    html: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    element_id: Mapped[str | None] = mapped_column(String(128))
+    task_id: Mapped[str | None] = mapped_column(String(36))  # the SpiffWorkflow task that produced it
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ux_case_document_task", "case_id", "task_id", "doc_type", unique=True),)
+
+
+class ExtensionRequest(Base):
+    """A handler's request to extend a task's limit, decided by a supervisor (director)."""
+
+    __tablename__ = "extension_request"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("human_task.id"))
+    amount: Mapped[str] = mapped_column(String(32))  # "30 日"
+    reason: Mapped[str] = mapped_column(String(500))
+    state: Mapped[str] = mapped_column(String(16), index=True)  # pending / approved / rejected
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(String(500))
 
 
 class CalendarOverride(Base):

@@ -136,7 +136,9 @@ def _project_case(case: Case, bundle: ProcessBundle, workflow: BpmnWorkflow, now
                     data={"from": case.handling_level, "to": value})
         setattr(case, field, value if isinstance(value, str) else getattr(case, field))
     case.data = _json_safe(data)
-    case.is_overdue = any(row.overdue_at is not None for row in ready_rows.values())
+    case.is_paused = any(row.paused_at is not None for row in ready_rows.values())
+    # A paused case shows as paused, not overdue: the law does not count the paused time.
+    case.is_overdue = any(row.overdue_at is not None and row.paused_at is None for row in ready_rows.values())
     names = sorted({row.name for row in ready_rows.values()})
     case.current_nodes = names
     if workflow.is_completed() and case.status == "open":

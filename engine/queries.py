@@ -29,6 +29,8 @@ class InboxItem:
 
 
 def deadline_state(task: HumanTask, now: datetime) -> str:
+    if task.paused_at is not None:
+        return "暂停"
     if task.due_at is not None and (task.overdue_at is not None or now > task.due_at):
         return "超期"
     if task.warn_at is not None and (task.warned_at is not None or now > task.warn_at):

@@ -8,6 +8,7 @@ ConflictError and the database is as the winner left it.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 from uuid import UUID
@@ -23,20 +24,35 @@ from SpiffWorkflow.util.task import TaskState
 from .actors import SYSTEM, Actor
 from .bundle import ProcessBundle
 from .calendar_store import load_calendar
-from .calendar import SHANGHAI, WorkingCalendar
+from .calendar import SHANGHAI, Duration, WorkingCalendar
 from .case_codes import next_case_code
 from .clock import Clock
 from .deadlines import deadline_helpers
-from .errors import ConflictError, Forbidden, NotFound, ProcessError, TaskNotReady
+from .errors import ConflictError, EngineError, Forbidden, NotFound, ProcessError, TaskNotReady
 from .events import EventLog
-from .models import Case, HumanTask, PendingTimer, ProcessSpec
+from .models import Case, ExtensionRequest, HumanTask, PendingTimer, ProcessSpec
 from .projection import FiredTimer, project, recompute_timer_due_times
 from .registry import ProcessRegistry
 from .scripting import script_engine
 from .serialization import WorkflowCodec
 from .spiff_time import running_at
+from .task_clock import ClockError, extend_timers, extended_due, park_timers, restore_timers, shift_due
 
 MAX_ENGINE_PASSES = 10
+
+
+@dataclass
+class RunContext:
+    """What an action on a loaded case may use: everything is of this one transaction."""
+
+    session: Session
+    case: Case
+    bundle: ProcessBundle
+    calendar: WorkingCalendar
+    now: datetime
+    log: EventLog
+    actor: Actor
+SUPERVISOR_ROLE = "director"  # 中心主任 approves extensions
 REGISTERING_ROLES = frozenset({"clerk"})  # 窗口受理员; channels and grid workers come with intake
 
 
@@ -82,7 +98,7 @@ class CaseRuntime:
             session.flush()
             log = EventLog(session, case.id, now)
             log.add(actor.username, "case_started", f"登记受理：{category.name}", data=intake)
-            self._run(session, case, bundle, workflow, actor, log, now, lambda wf: None)
+            self._run(session, case, bundle, workflow, actor, log, now, lambda wf, ctx: None)
             session.commit()
         except Exception:
             session.rollback()
@@ -95,22 +111,11 @@ class CaseRuntime:
         Raises FormInvalid (per field, nothing changed), NotFound, Forbidden, TaskNotReady or
         ConflictError (someone else got there first), ProcessError (the definition failed; rolled back).
         """
-        row = session.get(HumanTask, task_id)
-        if row is None:
-            raise NotFound(f"task {task_id} does not exist")
-        case = session.get(Case, row.case_id)
-        if not actor.covers(case.jurisdiction_code):
-            raise NotFound(f"task {task_id} does not exist")
-        if not actor.may_act_as(row.role):
-            raise Forbidden(f"task {row.name} needs role {row.role}; {actor.username} does not hold it")
-        if row.state != "ready":
-            raise TaskNotReady(task_id, row.state)
+        row, case = self._handler_task(session, task_id, actor)
         data = _copy(self.registry.forms.validate(row.form, data))
 
-        def complete(workflow: BpmnWorkflow) -> None:
-            task = workflow.get_task_from_id(UUID(task_id))
-            if task is None or task.state != TaskState.READY:
-                raise TaskNotReady(task_id, TaskState.get_name(task.state) if task else "gone")
+        def complete(workflow: BpmnWorkflow, ctx: RunContext) -> None:
+            task = _ready_task(workflow, task_id)
             task.set_data(**_copy(data))
             task.run()
 
@@ -123,8 +128,138 @@ class CaseRuntime:
         Returns the timers that fired, or None if another writer holds the case (it is skipped).
         """
         fired: list[FiredTimer] = []
-        case = self._advance(session, case_id, SYSTEM, lambda wf: wf.refresh_timers(), fired=fired, skip_locked=True)
+        case = self._advance(session, case_id, SYSTEM, lambda wf, ctx: wf.refresh_timers(), fired=fired,
+                             skip_locked=True)
         return None if case is None else fired
+
+    def pause_clock(self, session: Session, task_id: str, reason: str, actor: Actor) -> Case:
+        """Stop the clock of ready task `task_id` for a reason its definition allows (鉴定, 听证 …)."""
+        row, case = self._handler_task(session, task_id, actor)
+        meta = self._bundle(session, case.spec_hash).tasks[row.element_id]
+        if reason not in meta.pause_reasons:
+            allowed = "、".join(meta.pause_reasons) or "无"
+            raise ClockError(f"{row.name} may not be paused for {reason!r}; allowed: {allowed}")
+        if row.paused_at is not None:
+            raise ClockError(f"{row.name} is already paused since {row.paused_at.isoformat()}")
+
+        def pause(workflow: BpmnWorkflow, ctx: RunContext) -> None:
+            task = _ready_task(workflow, task_id)
+            row.paused_timers = park_timers(task)
+            row.paused_at, row.pause_reason = ctx.now, reason
+            ctx.log.add(actor.username, "clock_paused", f"暂停计时：{row.name}（{reason}）",
+                        element_id=row.element_id, task_id=task_id, data={"reason": reason})
+
+        return self._advance(session, case.id, actor, pause)
+
+    def resume_clock(self, session: Session, task_id: str, actor: Actor) -> Case:
+        """Restart a paused clock; the task's deadline and timers move later by the paused time."""
+        row, case = self._handler_task(session, task_id, actor)
+        if row.paused_at is None:
+            raise ClockError(f"{row.name} is not paused")
+        meta = self._bundle(session, case.spec_hash).tasks[row.element_id]
+
+        def resume(workflow: BpmnWorkflow, ctx: RunContext) -> None:
+            task = _ready_task(workflow, task_id)
+            paused_for = ctx.now - row.paused_at
+            restore_timers(task, row.paused_timers, paused_for, meta.deadline.unit, ctx.calendar)
+            if row.due_at is not None:
+                old_due = row.due_at
+                row.due_at = shift_due(old_due, paused_for, meta.deadline.unit, ctx.calendar)
+                row.warn_at = row.warn_at + (row.due_at - old_due) if row.warn_at else None
+            ctx.log.add(actor.username, "clock_resumed", f"恢复计时：{row.name}（暂停 {_span(paused_for)}）",
+                        element_id=row.element_id, task_id=task_id,
+                        data={"reason": row.pause_reason, "paused_seconds": int(paused_for.total_seconds()),
+                              "due_at": row.due_at.isoformat() if row.due_at else None})
+            row.paused_at, row.pause_reason, row.paused_timers = None, None, {}
+
+        return self._advance(session, case.id, actor, resume)
+
+    def request_extension(self, session: Session, task_id: str, amount: str, reason: str,
+                          actor: Actor) -> ExtensionRequest:
+        """Ask a supervisor to extend ready task `task_id` by `amount` (e.g. "30 日") for `reason`."""
+        row, case = self._handler_task(session, task_id, actor)
+        meta = self._bundle(session, case.spec_hash).tasks[row.element_id]
+        extension = _parse_extension(amount)
+        if meta.extension is None:
+            raise ClockError(f"{row.name} cannot be extended")
+        if extension.unit != meta.extension.unit or extension.amount > meta.extension.amount:
+            raise ClockError(f"{row.name} may be extended by at most {meta.extension}")
+        if row.extensions_granted >= meta.max_extensions:
+            raise ClockError(f"{row.name} has already been extended {row.extensions_granted} time(s)")
+        if not reason.strip():
+            raise ClockError("an extension needs a reason (告知延期理由)")
+        pending = session.scalar(select(ExtensionRequest).where(
+            ExtensionRequest.task_id == task_id, ExtensionRequest.state == "pending"))
+        if pending is not None:
+            raise ClockError(f"an extension of {row.name} is already waiting for a decision")
+        now = self.clock.now()
+        request = ExtensionRequest(case_id=case.id, task_id=task_id, amount=str(extension), reason=reason.strip(),
+                                   state="pending", requested_by=actor.username, requested_at=now)
+        session.add(request)
+        EventLog(session, case.id, now).add(actor.username, "extension_requested",
+                                            f"申请延期：{row.name} {extension}", element_id=row.element_id,
+                                            task_id=task_id, data={"amount": str(extension), "reason": reason})
+        session.commit()
+        return request
+
+    def decide_extension(self, session: Session, request_id: int, approve: bool, note: str,
+                         actor: Actor) -> ExtensionRequest:
+        """A supervisor (director) approves or rejects a pending extension request."""
+        request = session.get(ExtensionRequest, request_id)
+        case = session.get(Case, request.case_id) if request is not None else None
+        if request is None or not actor.covers(case.jurisdiction_code):
+            raise NotFound(f"extension request {request_id} does not exist")
+        if not actor.may_act_as(SUPERVISOR_ROLE):
+            raise Forbidden("deciding an extension needs the director role (中心主任)")
+        if request.state != "pending":
+            raise ConflictError(f"extension request {request_id} was already {request.state}")
+        row = session.get(HumanTask, request.task_id)
+        extension = Duration.parse(request.amount)
+
+        def decide(workflow: BpmnWorkflow, ctx: RunContext) -> None:
+            request.state = "approved" if approve else "rejected"
+            request.decided_by, request.decided_at, request.decision_note = actor.username, ctx.now, note
+            if not approve:
+                ctx.log.add(actor.username, "extension_rejected", f"不予延期：{row.name}",
+                            element_id=row.element_id, task_id=row.id, data={"note": note})
+                return
+            if row.state != "ready":
+                raise TaskNotReady(row.id, row.state)
+            task = _ready_task(workflow, row.id)
+            if row.paused_at is not None:
+                row.paused_timers = {k: extended_due(_aware(v), extension, ctx.calendar).isoformat()
+                                     for k, v in row.paused_timers.items()}
+            else:
+                extend_timers(task, extension, ctx.calendar)
+            old_due = row.due_at
+            row.due_at = extended_due(old_due, extension, ctx.calendar)
+            row.warn_at = row.warn_at + (row.due_at - old_due) if row.warn_at else None
+            row.extensions_granted += 1
+            ctx.log.add(actor.username, "extension_approved", f"批准延期：{row.name} {extension}",
+                        element_id=row.element_id, task_id=row.id,
+                        data={"amount": str(extension), "reason": request.reason, "note": note,
+                              "due_at": row.due_at.isoformat()})
+            self._issue_extension_notice(ctx, row, request)
+
+        self._advance(session, case.id, actor, decide)
+        return request
+
+    def _issue_extension_notice(self, ctx: RunContext, row: HumanTask, request: ExtensionRequest) -> None:
+        """The notice the law requires when a limit is extended (告知延期理由); see engine.documents."""
+        hook = getattr(self, "extension_notice_hook", None)
+        if hook is not None:
+            hook(ctx, row, request)
+
+    def _handler_task(self, session: Session, task_id: str, actor: Actor) -> tuple[HumanTask, Case]:
+        row = session.get(HumanTask, task_id)
+        case = session.get(Case, row.case_id) if row is not None else None
+        if row is None or not actor.covers(case.jurisdiction_code):
+            raise NotFound(f"task {task_id} does not exist")
+        if not actor.may_act_as(row.role):
+            raise Forbidden(f"task {row.name} needs role {row.role}; {actor.username} does not hold it")
+        if row.state != "ready":
+            raise TaskNotReady(task_id, row.state)
+        return row, case
 
     def recompute_provisional_deadlines(self, session: Session) -> int:
         """Recompute every provisional deadline with the current calendar; returns the cases touched.
@@ -141,12 +276,13 @@ class CaseRuntime:
 
     def recompute_deadlines(self, session: Session, case_id: int) -> None:
         """Re-evaluate calendar-based due times of a case (after calendar overrides changed)."""
-        self._advance(session, case_id, SYSTEM, None, recompute=recompute_timer_due_times)
+        self._advance(session, case_id, SYSTEM, lambda wf, ctx: recompute_timer_due_times(
+            wf, ctx.bundle, ctx.calendar, ctx.session, ctx.case))
 
     # -- the one way a case changes ----------------------------------------------------------------
 
     def _advance(self, session: Session, case_id: int, actor: Actor, action, *, completed=None,
-                 fired: list | None = None, skip_locked: bool = False, recompute=None) -> Case:
+                 fired: list | None = None, skip_locked: bool = False) -> Case:
         try:
             query = select(Case).where(Case.id == case_id).with_for_update(skip_locked=skip_locked)
             case = session.execute(query.execution_options(populate_existing=True)).scalar_one_or_none()
@@ -160,7 +296,7 @@ class CaseRuntime:
             workflow = self.codec.load_state(case.workflow_state, bundle)
             log = EventLog(session, case.id, now)
             self._run(session, case, bundle, workflow, actor, log, now, action,
-                      completed=completed, fired=fired, recompute=recompute)
+                      completed=completed, fired=fired)
             session.flush()
             session.commit()
             return case
@@ -174,18 +310,14 @@ class CaseRuntime:
             session.rollback()
             raise
 
-    def _run(self, session, case, bundle, workflow, actor, log, now, action, *, completed=None,
-             fired=None, recompute=None):
+    def _run(self, session, case, bundle, workflow, actor, log, now, action, *, completed=None, fired=None):
         calendar = self.calendar_loader(session)
         workflow.script_engine = script_engine(deadline_helpers(bundle, calendar, now))
         try:
             with running_at(now):
-                if recompute is not None:
-                    recompute(workflow, bundle, calendar, session, case)
-                if action is not None:
-                    action(workflow)
+                action(workflow, RunContext(session, case, bundle, calendar, now, log, actor))
                 _run_until_waiting(workflow)
-        except (TaskNotReady, NotFound, Forbidden):
+        except EngineError:
             raise
         except (WorkflowException, SpiffWorkflowException) as exc:
             raise ProcessError(_element_of(exc), _message_of(exc)) from None
@@ -213,6 +345,31 @@ class CaseRuntime:
             bundle = self.codec.load_specs(row.hash, row.process_id, row.spec_json)
             self.registry.remember(bundle)
         return bundle
+
+
+def _ready_task(workflow: BpmnWorkflow, task_id: str):
+    task = workflow.get_task_from_id(UUID(task_id))
+    if task is None or task.state != TaskState.READY:
+        raise TaskNotReady(task_id, TaskState.get_name(task.state) if task else "gone")
+    return task
+
+
+def _parse_extension(amount: str) -> Duration:
+    try:
+        return Duration.parse(amount)
+    except ValueError as exc:
+        raise ClockError(f"extension {amount!r}: {exc}") from None
+
+
+def _aware(iso: str) -> datetime:
+    from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+    return TimerEventDefinition.get_datetime(iso)
+
+
+def _span(delta) -> str:
+    days, seconds = delta.days, delta.seconds
+    return f"{days} 天 {seconds // 3600} 小时" if days else f"{seconds // 3600} 小时 {seconds % 3600 // 60} 分钟"
 
 
 def _run_until_waiting(workflow: BpmnWorkflow) -> None:

@@ -35,6 +35,9 @@ class TaskMeta:
     deadline: Duration
     warn_share: float
     escalate_after: Duration | None
+    pause_reasons: tuple[str, ...] = ()
+    extension: Duration | None = None
+    max_extensions: int = 1
 
     @classmethod
     def from_properties(cls, element_id: str, name: str, props: dict[str, str]) -> "TaskMeta":
@@ -53,7 +56,16 @@ class TaskMeta:
         if not 0 < warn_share < 1:
             raise PropertyError(f"warn_share {warn_share} must be between 0 and 1")
         escalate_after = _duration(props, "escalate_after") if props.get("escalate_after") else None
-        return cls(element_id, name or element_id, props["form"], role, deadline, warn_share, escalate_after)
+        pause_reasons = tuple(r.strip() for r in props.get("pause_reasons", "").split(",") if r.strip())
+        extension = _duration(props, "extension") if props.get("extension") else None
+        try:
+            max_extensions = int(props.get("max_extensions", "1"))
+        except ValueError:
+            raise PropertyError(f"max_extensions {props['max_extensions']!r} is not a whole number") from None
+        if max_extensions < 0:
+            raise PropertyError("max_extensions cannot be negative")
+        return cls(element_id, name or element_id, props["form"], role, deadline, warn_share, escalate_after,
+                   pause_reasons, extension, max_extensions)
 
 
 def _duration(props: dict[str, str], key: str) -> Duration:
