@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from .actors import Actor
 from .errors import NotFound
-from .models import Case, CaseEvent, HumanTask, PendingTimer
+from .models import Case, CaseEvent, ExtensionRequest, HumanTask, PendingTimer
 
 STATUS_NAMES = {"open": "办理中", "concluded": "已办结", "terminated": "已终止"}
 
@@ -92,3 +92,19 @@ def case_events(session: Session, case: Case) -> list[CaseEvent]:
 def case_timers(session: Session, case: Case) -> list[PendingTimer]:
     return list(session.scalars(select(PendingTimer).where(PendingTimer.case_id == case.id)
                                 .order_by(PendingTimer.due_at)))
+
+
+def pending_extensions(session: Session, actor: Actor) -> list[tuple[ExtensionRequest, HumanTask, Case]]:
+    """Extension requests waiting for a decision in the actor's jurisdiction, oldest first."""
+    rows = session.execute(
+        select(ExtensionRequest, HumanTask, Case)
+        .join(HumanTask, HumanTask.id == ExtensionRequest.task_id).join(Case, Case.id == ExtensionRequest.case_id)
+        .where(ExtensionRequest.state == "pending", actor.jurisdiction_filter(Case.jurisdiction_code))
+        .order_by(ExtensionRequest.requested_at)
+    ).all()
+    return [tuple(row) for row in rows]
+
+
+def task_extensions(session: Session, task: HumanTask) -> list[ExtensionRequest]:
+    return list(session.scalars(select(ExtensionRequest).where(ExtensionRequest.task_id == task.id)
+                                .order_by(ExtensionRequest.requested_at)))

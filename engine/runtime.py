@@ -36,6 +36,7 @@ from .registry import ProcessRegistry
 from .scripting import script_engine
 from .serialization import WorkflowCodec
 from .spiff_time import running_at
+from .task_meta import TaskMeta
 from .task_clock import ClockError, extend_timers, extended_due, park_timers, restore_timers, shift_due
 
 MAX_ENGINE_PASSES = 10
@@ -243,6 +244,10 @@ class CaseRuntime:
 
         self._advance(session, case.id, actor, decide)
         return request
+
+    def task_meta(self, session: Session, case: Case, element_id: str) -> TaskMeta:
+        """What the definition a case runs on declares for one of its user tasks."""
+        return self._bundle(session, case.spec_hash).tasks[element_id]
 
     def _issue_extension_notice(self, ctx: RunContext, row: HumanTask, request: ExtensionRequest) -> None:
         """The notice the law requires when a limit is extended (告知延期理由); see engine.documents."""

@@ -13,7 +13,7 @@ from engine.task_meta import ROLES
 from .masking import mask_id, mask_phone
 
 RISK_CLASSES = {"红": "red", "橙": "orange", "黄": "yellow", "蓝": "blue", "绿": "green"}
-DEADLINE_CLASSES = {"正常": "ok", "临期": "warn", "超期": "late"}
+DEADLINE_CLASSES = {"正常": "ok", "临期": "warn", "超期": "late", "暂停": "paused"}
 TASK_STATE_NAMES = {"ready": "待办", "completed": "已办", "cancelled": "已撤回"}
 TIMER_KIND_NAMES = {"warning": "临期预警", "overdue": "超期", "escalate": "超期升级"}
 

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from engine.errors import ConflictError, FormInvalid
 from engine.models import HumanTask
-from engine.queries import deadline_state, get_task, inbox as inbox_query
+from engine.queries import deadline_state, get_task, inbox as inbox_query, task_extensions
 
 from . import form_render
 from .case_view import intake_rows
@@ -66,6 +66,7 @@ def task(task_id: str):
 def _render(row: HumanTask, case, form, values, field_errors=None, general_errors=None, conflict=None):
     actor = current_actor()
     category = services().registry.categories.get(case.category_code)
+    meta = services().runtime.task_meta(db.session, case, row.element_id)
     return render_template(
         "task.html", task=row, case=case, form=form,
         category_name=category.name if category else case.category_code,
@@ -73,5 +74,5 @@ def _render(row: HumanTask, case, form, values, field_errors=None, general_error
         general_errors=general_errors or [], conflict=conflict,
         can_act=row.state == "ready" and actor.may_act_as(row.role) and conflict is None,
         deadline_state=deadline_state(row, services().clock.now()) if row.state == "ready" else None,
-        intake=intake_rows(case),
+        intake=intake_rows(case), meta=meta, extensions=task_extensions(db.session, row),
     )
