@@ -78,3 +78,32 @@ def runtime(registry, clock) -> CaseRuntime:
 def staff() -> Actor:
     """A 九原区 user holding every handling role."""
     return Actor("staff", ALL_ROLES, "150207", "九原区综治中心")
+
+
+# -- BPMN element coverage (see tests/bpmn_coverage.py) ---------------------------------------------
+
+from tests import bpmn_coverage  # noqa: E402
+
+bpmn_coverage.install()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not bpmn_coverage.reached:
+        return
+    text, missing = bpmn_coverage.report()
+    bpmn_coverage.REPORT.write_text(text, encoding="utf-8")
+    session.config._bpmn_coverage = (text.splitlines()[0], missing)
+    if missing and bpmn_coverage.strict() and session.exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    summary = getattr(config, "_bpmn_coverage", None)
+    if summary is None:
+        return
+    header, missing = summary
+    terminalreporter.write_sep("-", header + f" (report: {bpmn_coverage.REPORT.name})")
+    for line in missing[:50]:
+        terminalreporter.write_line(f"not reached: {line}")
+    if missing and bpmn_coverage.strict():
+        terminalreporter.write_line(f"{bpmn_coverage.STRICT_VARIABLE}=1: every BPMN element must be reached")

@@ -1,6 +1,8 @@
 """A small driver that reads like the domain: start a case, do its tasks, let time pass."""
 from __future__ import annotations
 
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
 from engine import queries
@@ -85,3 +87,15 @@ class CaseScenario:
     def timers(self) -> list[PendingTimer]:
         with self.sessions() as session:
             return queries.case_timers(session, session.get(Case, self.case_id))
+
+    def workflow(self) -> BpmnWorkflow:
+        """The case's workflow as stored, for what the projections do not show."""
+        with self.sessions() as session:
+            case = session.get(Case, self.case_id)
+            return self.runtime.codec.load_state(case.workflow_state, self.runtime.registry.bundle(case.spec_hash))
+
+    def passed(self) -> set[str]:
+        """Ids of the elements the case has gone through (throw events, script tasks … as well as user tasks)."""
+        workflow = self.workflow()
+        return {task.task_spec.bpmn_id for wf in (workflow, *workflow.subprocesses.values())
+                for task in wf.tasks.values() if task.state == TaskState.COMPLETED}

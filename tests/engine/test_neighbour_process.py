@@ -173,3 +173,20 @@ def test_closing_the_case_withdraws_an_open_supervision_task(scenario):
     scenario.do_all(("mediate", mediate("success")), "agreement", "notify_result", "follow_up", "archive")
     assert scenario.case().status == "concluded"
     assert scenario.ready() == []
+
+
+def test_an_accepted_case_passes_the_acceptance_notice_and_a_rejected_one_does_not(scenario, sessions, runtime,
+                                                                                   staff, clock):
+    scenario.do("accept")
+    assert "acceptance_notice_event" in scenario.passed()
+    rejected = CaseScenario(sessions, runtime, staff, clock)
+    rejected.do("accept", {"accepted": False, "reject_reason": "不属于受理范围"})
+    assert "acceptance_notice_event" not in rejected.passed()
+
+
+@pytest.mark.parametrize("colour, warned", [("红", True), ("橙", True), ("黄", False), ("蓝", False)])
+def test_only_red_and_orange_risk_passes_the_risk_warning_before_dispatch(scenario, colour, warned):
+    scenario.do("accept")
+    scenario.do("assess", {"risk_color": colour, "complexity": "ordinary", "assessment": "研判"})
+    assert scenario.ready() == ["dispatch"]
+    assert ("risk_warning_event" in scenario.passed()) is warned
