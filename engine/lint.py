@@ -13,6 +13,7 @@ from pathlib import Path
 from lxml import etree
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
+from .documents import check_document_types
 from .problems import Problem
 from .scripting import check_source
 from .task_meta import CASE_STATUSES, DEADLINE_HELPERS, TIMER_KINDS, PropertyError, TaskMeta
@@ -181,6 +182,7 @@ class _BpmnChecker:
             self.check_timers(process)
             self.check_end_events(process)
             self.check_event_subprocesses(process)
+            self.check_documents(process)
         self.check_diagram(processes)
 
     def check_unsupported(self, process) -> None:
@@ -344,6 +346,13 @@ class _BpmnChecker:
                 if start.get("isInterrupting", "true") == "true":
                     self.report(start, "interrupting event subprocesses do not interrupt in SpiffWorkflow 3.2; "
                                        "use an interrupting boundary event on an embedded subprocess")
+
+    def check_documents(self, process) -> None:
+        for el in process.iter():
+            if isinstance(el.tag, str) and "documents" in (props := properties(el)):
+                message = check_document_types(props["documents"])
+                if message:
+                    self.report(el, message)
 
     def check_diagram(self, processes) -> None:
         diagrams = self.tree.xpath("//bpmndi:BPMNDiagram", namespaces=NS)

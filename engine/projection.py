@@ -21,6 +21,7 @@ from .actors import Actor
 from .bundle import ProcessBundle
 from .calendar import WorkingCalendar
 from .deadlines import timer_deadline
+from .documents import DocumentRenderer, generate_documents
 from .events import EventLog
 from .forms import FormLibrary
 from .models import Case, HumanTask, PendingTimer
@@ -39,13 +40,20 @@ LEVEL_NAMES = {"village": "村（社区）", "township": "乡镇（街道）", "
 
 def project(session: Session, case: Case, bundle: ProcessBundle, workflow: BpmnWorkflow,
             calendar: WorkingCalendar, now: datetime, actor: Actor, log: EventLog, forms: FormLibrary, *,
-            completed=None, fired: list | None = None) -> None:
+            completed=None, fired: list | None = None, renderer: DocumentRenderer | None = None,
+            category_name: str = "") -> None:
     """Bring the case's projections and event log up to date with `workflow`."""
     ready_rows = {row.id: row for row in session.scalars(
         select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == "ready"))}
     _project_timers(session, case, bundle, workflow, calendar, now, log, ready_rows, fired)
     _project_human_tasks(session, case, bundle, workflow, calendar, now, actor, log, ready_rows, completed, forms)
     _project_case(case, bundle, workflow, now, log, ready_rows)
+    # Last: documents read the tasks just created (a 转送交办单 says by when) and who completed what.
+    if renderer is not None:
+        for document in generate_documents(session, case, bundle, workflow, now, renderer, category_name):
+            log.add("system", "document_issued", f"出具{document.title}：{document.number}",
+                    element_id=document.element_id, task_id=document.task_id,
+                    data={"document_id": document.id, "doc_type": document.doc_type, "number": document.number})
 
 
 def _project_human_tasks(session, case, bundle, workflow, calendar, now, actor, log, ready_rows, completed, forms):
@@ -70,14 +78,14 @@ def _project_human_tasks(session, case, bundle, workflow, calendar, now, actor, 
         due = calendar.add(now, meta.deadline)
         warn = calendar.warning(now, meta.deadline, meta.warn_share)
         row = HumanTask(
-            id=task_id, case_id=case.id, element_id=meta.element_id, name=meta.name, role=meta.role,
+            id=task_id, case_id=case.id, element_id=meta.element_id, name=meta.label(task.data), role=meta.role,
             form=meta.form, state="ready", deadline=str(meta.deadline), created_at=now, warn_at=warn.due,
             due_at=due.due, deadline_provisional=due.provisional,
             form_defaults=_form_defaults(forms, meta.form, task.data),
         )
         session.add(row)
         ready_rows[task_id] = row
-        log.add("system", "task_created", f"待办：{meta.name}", element_id=meta.element_id, task_id=task_id,
+        log.add("system", "task_created", f"待办：{row.name}", element_id=meta.element_id, task_id=task_id,
                 data={"role": meta.role, "deadline": str(meta.deadline), "due_at": due.due.isoformat(),
                       "provisional": due.provisional})
 

@@ -153,6 +153,7 @@ class ProcessRegistry:
             problems.append(Problem(str(folder / "category.toml"), _toml_line(folder / "category.toml", "process_id"),
                                     None, f"process_id {meta['process_id']!r} is not defined by any .bpmn file of {folder.name}/"))
         used_library = self._check_calls(trees, own_processes, library, problems)
+        problems += _duplicate_ids(trees, used_library)
         for path, tree in trees.items():
             for task_id, decision in lint.called_decisions(tree):
                 if decision not in decisions and not unreadable:
@@ -225,6 +226,27 @@ def _read_category_toml(path: Path) -> tuple[dict | None, list[Problem]]:
     if not re.fullmatch(r"[a-z][a-z0-9_]*", meta["code"]):
         return None, [Problem(str(path), None, None, f"code {meta['code']!r}: use lower-case letters, digits and _")]
     return meta, []
+
+
+def _duplicate_ids(trees: dict, library_files) -> list[Problem]:
+    """Element ids must be unique across a category and the library processes it calls: task
+    properties, timers and documents are looked up by element id."""
+    seen: dict[str, tuple[Path, int | None]] = {}
+    problems = []
+    sources = list(trees.items()) + [(lib.path, lint.parse_xml(lib.path)[0]) for lib in library_files]
+    for path, tree in sources:
+        for process in tree.xpath("//bpmn:process", namespaces=lint.NS):
+            for el in process.iter():
+                element_id = el.get("id") if isinstance(el.tag, str) else None
+                if not element_id or el is process:
+                    continue
+                if element_id in seen and seen[element_id][0] != path:
+                    other, line = seen[element_id]
+                    problems.append(Problem(str(path), el.sourceline, element_id,
+                                            f"element id also used in {other.name}:{line}; ids must be unique "
+                                            "across a category and the library processes it calls"))
+                seen.setdefault(element_id, (path, el.sourceline))
+    return problems
 
 
 def _toml_line(path: Path, key: str) -> int | None:

@@ -28,6 +28,7 @@ from .calendar import SHANGHAI, Duration, WorkingCalendar
 from .case_codes import next_case_code
 from .clock import Clock
 from .deadlines import deadline_helpers
+from .documents import DocumentRenderer, issue_document
 from .errors import ConflictError, EngineError, Forbidden, NotFound, ProcessError, TaskNotReady
 from .events import EventLog
 from .models import Case, ExtensionRequest, HumanTask, PendingTimer, ProcessSpec
@@ -62,11 +63,12 @@ class CaseRuntime:
 
     def __init__(self, registry: ProcessRegistry, clock: Clock,
                  calendar_loader: Callable[[Session], WorkingCalendar] = load_calendar,
-                 codec: WorkflowCodec | None = None):
+                 codec: WorkflowCodec | None = None, renderer: DocumentRenderer | None = None):
         self.registry = registry
         self.clock = clock
         self.calendar_loader = calendar_loader
         self.codec = codec or WorkflowCodec()
+        self.renderer = renderer or DocumentRenderer()
 
     # -- commands ------------------------------------------------------------------------------
 
@@ -250,10 +252,19 @@ class CaseRuntime:
         return self._bundle(session, case.spec_hash).tasks[element_id]
 
     def _issue_extension_notice(self, ctx: RunContext, row: HumanTask, request: ExtensionRequest) -> None:
-        """The notice the law requires when a limit is extended (告知延期理由); see engine.documents."""
-        hook = getattr(self, "extension_notice_hook", None)
-        if hook is not None:
-            hook(ctx, row, request)
+        """The notice the law requires when a limit is extended (告知延期理由)."""
+        document = issue_document(
+            ctx.session, ctx.case, "extension_notice",
+            {"task_name": row.name, "extension": request.amount, "reason": request.reason,
+             "new_due": row.due_at, "approved_by": ctx.actor.display_name or ctx.actor.username},
+            ctx.now, self.renderer, self._category_name(ctx.case), element_id=row.element_id)
+        ctx.log.add("system", "document_issued", f"出具{document.title}：{document.number}",
+                    element_id=row.element_id, data={"document_id": document.id, "doc_type": document.doc_type,
+                                                     "number": document.number})
+
+    def _category_name(self, case: Case) -> str:
+        category = self.registry.categories.get(case.category_code)
+        return category.name if category else case.category_code
 
     def _handler_task(self, session: Session, task_id: str, actor: Actor) -> tuple[HumanTask, Case]:
         row = session.get(HumanTask, task_id)
@@ -329,7 +340,8 @@ class CaseRuntime:
         except Exception as exc:  # SpiffWorkflow does not wrap every failure (ENGINE_NOTES)
             raise ProcessError(None, f"{type(exc).__name__}: {exc}") from None
         project(session, case, bundle, workflow, calendar, now, actor, log, self.registry.forms,
-                completed=completed, fired=fired)
+                completed=completed, fired=fired, renderer=self.renderer,
+                category_name=self._category_name(case))
         case.workflow_state = self.codec.dump_state(workflow)
         case.updated_at = now
 

@@ -38,6 +38,12 @@ class TaskMeta:
     pause_reasons: tuple[str, ...] = ()
     extension: Duration | None = None
     max_extensions: int = 1
+    label_field: str | None = None  # case data shown after the name, e.g. the department of a 联席会议 instance
+
+    def label(self, data: dict) -> str:
+        """The task's name as inboxes show it."""
+        value = data.get(self.label_field) if self.label_field else None
+        return f"{self.name}（{value}）" if value else self.name
 
     @classmethod
     def from_properties(cls, element_id: str, name: str, props: dict[str, str]) -> "TaskMeta":
@@ -65,7 +71,7 @@ class TaskMeta:
         if max_extensions < 0:
             raise PropertyError("max_extensions cannot be negative")
         return cls(element_id, name or element_id, props["form"], role, deadline, warn_share, escalate_after,
-                   pause_reasons, extension, max_extensions)
+                   pause_reasons, extension, max_extensions, props.get("label_field") or None)
 
 
 def _duration(props: dict[str, str], key: str) -> Duration:

@@ -13,3 +13,20 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet -e ".${extras:+[$extras]}"
   touch "$stamp"
 fi
+
+# Documents (文书) print to PDF through WeasyPrint, which needs Pango and a Chinese font; without a
+# font every character prints as a box. Install them when we can; never fail the setup over it.
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  missing=""
+  if [ -z "$(fc-list :lang=zh 2>/dev/null || true)" ]; then
+    missing="fonts-wqy-zenhei"
+  fi
+  if ! ldconfig -p 2>/dev/null | grep "libpangoft2-1.0.so.0" >/dev/null; then  # not -q: SIGPIPE under pipefail
+    missing="$missing libpango-1.0-0 libpangoft2-1.0-0"
+  fi
+  if [ -n "$missing" ]; then
+    echo "installing for PDF documents:$missing"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null) \
+      || echo "could not install$missing: PDF documents will be unavailable (the HTML documents still print)"
+  fi
+fi

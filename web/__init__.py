@@ -52,9 +52,9 @@ def create_app(config: dict | None = None) -> Flask:
     clock = app.config["CLOCK"]
     app.extensions["fengqiao"] = Services(registry, CaseRuntime(registry, clock), clock)
 
-    from . import admin, auth, cases, tasks
+    from . import admin, auth, cases, documents, tasks
     from . import clock as clock_views
-    for module in (auth, cases, tasks, clock_views, admin):
+    for module in (auth, cases, tasks, clock_views, admin, documents):
         app.register_blueprint(module.bp)
     from .errors import register_error_handlers
     from .filters import register_filters

@@ -6,8 +6,9 @@ from typing import Iterable
 
 from sqlalchemy import select
 
+from engine.documents import case_documents
 from engine.errors import NotFound
-from engine.models import Case, CaseEvent, HumanTask, PendingTimer, User
+from engine.models import Case, CaseDocument, CaseEvent, HumanTask, PendingTimer, User
 
 from . import form_render
 from .extensions import db
@@ -85,3 +86,8 @@ def timer_rows(case: Case, timers: list[PendingTimer]) -> list[TimerRow]:
                 target = bundle.tasks[meta.target].name
         rows.append(TimerRow(timer, target))
     return rows
+
+
+def document_rows(case: Case) -> list[CaseDocument]:
+    """The case's issued documents (文书), oldest first."""
+    return case_documents(db.session, case)

@@ -9,7 +9,7 @@ from engine.errors import FormInvalid, Forbidden, UnknownCategory
 from engine.queries import STATUS_NAMES, case_events, case_list, case_tasks, case_timers, deadline_state, get_case
 
 from . import form_render
-from .case_view import display_names, intake_rows, timeline, timer_rows
+from .case_view import display_names, document_rows, intake_rows, timeline, timer_rows
 from .extensions import db
 from .services import services
 from .session_user import current_actor, login_required, role_required
@@ -87,7 +87,7 @@ def detail(case_id: int):
         actionable={t.id for t in tasks if t.state == "ready" and actor.may_act_as(t.role)},
         names=display_names([t.completed_by for t in tasks] + [case.created_by]),
         timers=timer_rows(case, case_timers(db.session, case)),
-        intake=intake_rows(case), timeline=timeline(case, events, tasks),
+        intake=intake_rows(case), timeline=timeline(case, events, tasks), documents=document_rows(case),
     )
 
 

@@ -220,7 +220,9 @@ def test_a_joint_meeting_asks_every_department_at_once_then_the_director_decides
     assert [t.element_id for t in opinions] == ["department_opinion"] * 3
     assert {(t.role, t.deadline, t.form) for t in opinions} == {("liaison", "3 工作日", "joint_meeting_opinion")}
     assert len({t.due_at for t in opinions}) == 1
-    assert meeting.case().current_nodes == ["部门意见"]
+    # Each department's task says whose it is, in the inbox and as the current node.
+    assert sorted(t.name for t in opinions) == sorted(f"部门意见（{d}）" for d in DEPARTMENTS)
+    assert meeting.case().current_nodes == sorted(f"部门意见（{d}）" for d in DEPARTMENTS)
     task_of = {t.data["meeting_department"]: str(t.id)
                for t in meeting.workflow().get_tasks(state=TaskState.READY, manual=True)}
     assert sorted(task_of) == sorted(DEPARTMENTS)

@@ -8,6 +8,7 @@ import pytest
 
 from engine.actors import Actor
 from engine.calendar import SHANGHAI
+from engine.documents import case_documents
 from engine.errors import Forbidden
 from engine.forms import FormLibrary
 from engine.queries import deadline_state
@@ -103,6 +104,9 @@ def test_an_approved_extension_moves_the_deadline_and_its_timers(case, sessions,
     assert timer_dues(case)["overdue"] == due_of(case)
     approved = case.events("extension_approved")[0]
     assert approved.data["reason"] == "需要补充鉴定材料"
+    with sessions() as session:  # the law requires telling the parties why (告知延期理由)
+        notices = [d for d in case_documents(session, case.case()) if d.doc_type == "extension_notice"]
+    assert len(notices) == 1 and "需要补充鉴定材料" in notices[0].html
 
     with sessions() as session, pytest.raises(ClockError, match="already been extended"):
         clock_runtime.request_extension(session, case.task("handle").id, "10 日", "再次延期", staff)
