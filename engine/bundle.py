@@ -6,7 +6,7 @@ once into the `process_spec` table; cases store only their own state and point a
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -14,6 +14,8 @@ from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 
 from .calendar import Duration
+from .errors import NotFound
+from .forms import Form
 from .task_meta import DEADLINE_HELPERS, TaskMeta
 
 
@@ -37,13 +39,24 @@ class ProcessBundle:
     tasks: dict[str, TaskMeta]
     timers: dict[str, TimerMeta]
     end_statuses: dict[str, str]  # end event id -> concluded / terminated
+    forms: dict[str, dict] = field(default_factory=dict)  # form name -> JSON Schema, as of this version
+
+    def form(self, name: str) -> Form:
+        """Form `name` as this version defines it (validator built once per bundle)."""
+        cache = self.__dict__.setdefault("_form_cache", {})
+        if name not in cache:
+            if name not in self.forms:
+                raise NotFound(f"form {name!r} is not part of process version {self.hash[:12]}")
+            cache[name] = Form.from_schema(name, self.forms[name])
+        return cache[name]
 
     def all_specs(self):
         yield self.spec
         yield from self.subprocess_specs.values()
 
 
-def bundle_from_specs(spec_hash: str, process_id: str, spec, subprocess_specs: dict) -> ProcessBundle:
+def bundle_from_specs(spec_hash: str, process_id: str, spec, subprocess_specs: dict,
+                      forms: dict[str, dict] | None = None) -> ProcessBundle:
     """Build a bundle from parsed (or restored) specs, reading task properties from the specs."""
     tasks: dict[str, TaskMeta] = {}
     timers: dict[str, TimerMeta] = {}
@@ -61,7 +74,8 @@ def bundle_from_specs(spec_hash: str, process_id: str, spec, subprocess_specs: d
             definition = getattr(task_spec, "event_definition", None)
             if isinstance(definition, TimerEventDefinition):
                 timers[element_id] = _timer_meta(element_id, props.get("timer_kind"), definition.expression)
-    return ProcessBundle(spec_hash, process_id, spec, dict(subprocess_specs), tasks, timers, end_statuses)
+    return ProcessBundle(spec_hash, process_id, spec, dict(subprocess_specs), tasks, timers, end_statuses,
+                         dict(forms or {}))
 
 
 def _timer_meta(element_id: str, kind: str | None, expression: str) -> TimerMeta:

@@ -23,6 +23,20 @@ class Form:
     def title(self) -> str:
         return self.schema.get("title", self.name)
 
+    @classmethod
+    def from_schema(cls, name: str, schema: dict[str, Any]) -> "Form":
+        return cls(name, schema, Draft202012Validator(schema, format_checker=FormatChecker()))
+
+    def validate(self, data: Any) -> Any:
+        """Return `data` if it satisfies the form, else raise FormInvalid with one error per field."""
+        errors = [
+            FieldError(_field_of(err), _message_of(err, self.schema))
+            for err in sorted(self.validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+        ]
+        if errors:
+            raise FormInvalid(self.name, errors)
+        return data
+
 
 class FormLibrary:
     """Loads every `*.json` schema of a folder; a broken schema is reported, not loaded."""
@@ -48,7 +62,7 @@ class FormLibrary:
                 pointer = "/".join(str(p) for p in exc.path) or "(root)"
                 problems.append(Problem(str(path), None, pointer, f"not a valid JSON Schema: {exc.message}"))
                 continue
-            forms[path.stem] = Form(path.stem, schema, Draft202012Validator(schema, format_checker=FormatChecker()))
+            forms[path.stem] = Form.from_schema(path.stem, schema)
         self._forms, self.problems = forms, problems
         return problems
 
@@ -67,14 +81,7 @@ class FormLibrary:
 
     def validate(self, name: str, data: Any) -> dict[str, Any]:
         """Return `data` if it satisfies form `name`, else raise FormInvalid with one error per field."""
-        form = self.get(name)
-        errors = [
-            FieldError(_field_of(err), _message_of(err, form.schema))
-            for err in sorted(form.validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-        ]
-        if errors:
-            raise FormInvalid(name, errors)
-        return data
+        return self.get(name).validate(data)
 
 
 def _field_of(error) -> str:

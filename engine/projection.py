@@ -23,7 +23,6 @@ from .calendar import WorkingCalendar
 from .deadlines import timer_deadline
 from .documents import DocumentRenderer, generate_documents
 from .events import EventLog
-from .forms import FormLibrary
 from .models import Case, HumanTask, PendingTimer
 
 @dataclass(frozen=True)
@@ -39,14 +38,14 @@ LEVEL_NAMES = {"village": "村（社区）", "township": "乡镇（街道）", "
 
 
 def project(session: Session, case: Case, bundle: ProcessBundle, workflow: BpmnWorkflow,
-            calendar: WorkingCalendar, now: datetime, actor: Actor, log: EventLog, forms: FormLibrary, *,
+            calendar: WorkingCalendar, now: datetime, actor: Actor, log: EventLog, *,
             completed=None, fired: list | None = None, renderer: DocumentRenderer | None = None,
             category_name: str = "") -> None:
     """Bring the case's projections and event log up to date with `workflow`."""
     ready_rows = {row.id: row for row in session.scalars(
         select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == "ready"))}
     _project_timers(session, case, bundle, workflow, calendar, now, log, ready_rows, fired)
-    _project_human_tasks(session, case, bundle, workflow, calendar, now, actor, log, ready_rows, completed, forms)
+    _project_human_tasks(session, case, bundle, workflow, calendar, now, actor, log, ready_rows, completed)
     _project_case(case, bundle, workflow, now, log, ready_rows)
     # Last: documents read the tasks just created (a 转送交办单 says by when) and who completed what.
     if renderer is not None:
@@ -56,7 +55,7 @@ def project(session: Session, case: Case, bundle: ProcessBundle, workflow: BpmnW
                     data={"document_id": document.id, "doc_type": document.doc_type, "number": document.number})
 
 
-def _project_human_tasks(session, case, bundle, workflow, calendar, now, actor, log, ready_rows, completed, forms):
+def _project_human_tasks(session, case, bundle, workflow, calendar, now, actor, log, ready_rows, completed):
     if completed is not None:
         task_id, row, data = completed
         row = ready_rows.pop(task_id, row)
@@ -81,7 +80,7 @@ def _project_human_tasks(session, case, bundle, workflow, calendar, now, actor, 
             id=task_id, case_id=case.id, element_id=meta.element_id, name=meta.label(task.data), role=meta.role,
             form=meta.form, state="ready", deadline=str(meta.deadline), created_at=now, warn_at=warn.due,
             due_at=due.due, deadline_provisional=due.provisional,
-            form_defaults=_form_defaults(forms, meta.form, task.data),
+            form_defaults=_form_defaults(bundle, meta.form, task.data),
         )
         session.add(row)
         ready_rows[task_id] = row
@@ -191,10 +190,10 @@ def _due_of(task) -> datetime | None:
     return TimerEventDefinition.get_datetime(value) if isinstance(value, str) else None
 
 
-def _form_defaults(forms: FormLibrary, form_name: str, data: dict[str, Any]) -> dict[str, Any]:
+def _form_defaults(bundle: ProcessBundle, form_name: str, data: dict[str, Any]) -> dict[str, Any]:
     """The case data the task's form shows as defaults — only its own fields, so the row does not
     copy personal data the form does not ask for."""
-    fields = forms.get(form_name).schema.get("properties", {}) if form_name in forms else {}
+    fields = bundle.form(form_name).schema.get("properties", {})
     return _json_safe({key: data[key] for key in fields if key in data})
 
 

@@ -9,6 +9,7 @@ whole; the others keep working.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -162,20 +163,22 @@ class ProcessRegistry:
         if any(p.is_error for p in problems):
             return None, problems
 
+        intake_form = meta.get("intake_form", "intake")
+        if intake_form not in self.forms:
+            problems.append(Problem(str(folder / "category.toml"), _toml_line(folder / "category.toml", "intake_form"),
+                                    None, f"intake_form {intake_form!r} does not exist in forms/"))
+            return None, problems
         files = tuple(bpmn_files + dmn_files + [lib.path for lib in used_library])
-        spec_hash = _content_hash(files, self.processes_dir)
+        # The forms belong to the version too: a case keeps validating against the schemas it started with.
+        forms = {name: self.forms.get(name).schema for name in sorted(_form_names(trees, used_library) | {intake_form})}
+        spec_hash = _content_hash(files, self.processes_dir, forms)
         bundle = self._bundles.get(spec_hash)
         if bundle is None:
-            bundle, parse_problems = _parse(meta["process_id"], bpmn_files, dmn_files, used_library, spec_hash)
+            bundle, parse_problems = _parse(meta["process_id"], bpmn_files, dmn_files, used_library, spec_hash, forms)
             if bundle is None:
                 return None, problems + parse_problems
             self._bundles[spec_hash] = bundle
-        category = Category(meta["code"], meta["name"], meta["process_id"], folder, bundle, files,
-                            meta.get("intake_form", "intake"))
-        if category.intake_form not in self.forms:
-            problems.append(Problem(str(folder / "category.toml"), None, None,
-                                    f"intake_form {category.intake_form!r} does not exist in forms/"))
-            return None, problems
+        category = Category(meta["code"], meta["name"], meta["process_id"], folder, bundle, files, intake_form)
         return category, problems
 
     def _check_calls(self, trees, own_processes, library, problems) -> list["_LibraryFile"]:
@@ -256,8 +259,15 @@ def _toml_line(path: Path, key: str) -> int | None:
     return None
 
 
-def _content_hash(files: tuple[Path, ...], root: Path) -> str:
+def _form_names(trees: dict, library_files) -> set[str]:
+    sources = list(trees.values()) + [lint.parse_xml(lib.path)[0] for lib in library_files]
+    return {lint.properties(task).get("form") for tree in sources
+            for task in tree.xpath("//bpmn:userTask", namespaces=lint.NS)} - {None, ""}
+
+
+def _content_hash(files: tuple[Path, ...], root: Path, forms: dict[str, dict]) -> str:
     digest = hashlib.sha256()
+    digest.update(json.dumps(forms, sort_keys=True, ensure_ascii=False).encode())
     for path in sorted(files):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(b"\0")
@@ -266,7 +276,7 @@ def _content_hash(files: tuple[Path, ...], root: Path) -> str:
     return digest.hexdigest()
 
 
-def _parse(process_id, bpmn_files, dmn_files, library_files, spec_hash):
+def _parse(process_id, bpmn_files, dmn_files, library_files, spec_hash, forms):
     parser = SpiffBpmnParser(validator=VALIDATOR)
     try:
         parser.add_bpmn_files([str(p) for p in bpmn_files] + [str(lib.path) for lib in library_files])
@@ -282,4 +292,4 @@ def _parse(process_id, bpmn_files, dmn_files, library_files, spec_hash):
     except Exception as exc:  # the parser raises bare errors for some malformed input
         return None, [Problem(str(bpmn_files[0]) if bpmn_files else "?", None, None,
                               f"SpiffWorkflow could not parse the category: {type(exc).__name__}: {exc}")]
-    return bundle_from_specs(spec_hash, process_id, spec, subprocess_specs), []
+    return bundle_from_specs(spec_hash, process_id, spec, subprocess_specs, forms), []

@@ -37,6 +37,7 @@ from .registry import ProcessRegistry
 from .scripting import script_engine
 from .serialization import WorkflowCodec
 from .spiff_time import running_at
+from .forms import Form
 from .task_meta import TaskMeta
 from .task_clock import ClockError, extend_timers, extended_due, park_timers, restore_timers, shift_due
 
@@ -83,7 +84,7 @@ class CaseRuntime:
         if not actor.roles & REGISTERING_ROLES:
             raise Forbidden(f"registering a case needs one of the roles {', '.join(sorted(REGISTERING_ROLES))}")
         category = self.registry.category(category_code)
-        intake = _copy(self.registry.forms.validate(category.intake_form, intake))
+        intake = _copy(category.bundle.form(category.intake_form).validate(intake))
         bundle = category.bundle
         self._store_spec(session, category_code, bundle)
         now = self.clock.now()
@@ -115,7 +116,7 @@ class CaseRuntime:
         ConflictError (someone else got there first), ProcessError (the definition failed; rolled back).
         """
         row, case = self._handler_task(session, task_id, actor)
-        data = _copy(self.registry.forms.validate(row.form, data))
+        data = _copy(self._bundle(session, case.spec_hash).form(row.form).validate(data))
 
         def complete(workflow: BpmnWorkflow, ctx: RunContext) -> None:
             task = _ready_task(workflow, task_id)
@@ -247,6 +248,10 @@ class CaseRuntime:
         self._advance(session, case.id, actor, decide)
         return request
 
+    def form(self, session: Session, case: Case, form_name: str) -> Form:
+        """A form as the version the case runs on defines it."""
+        return self._bundle(session, case.spec_hash).form(form_name)
+
     def task_meta(self, session: Session, case: Case, element_id: str) -> TaskMeta:
         """What the definition a case runs on declares for one of its user tasks."""
         return self._bundle(session, case.spec_hash).tasks[element_id]
@@ -339,7 +344,7 @@ class CaseRuntime:
             raise ProcessError(_element_of(exc), _message_of(exc)) from None
         except Exception as exc:  # SpiffWorkflow does not wrap every failure (ENGINE_NOTES)
             raise ProcessError(None, f"{type(exc).__name__}: {exc}") from None
-        project(session, case, bundle, workflow, calendar, now, actor, log, self.registry.forms,
+        project(session, case, bundle, workflow, calendar, now, actor, log,
                 completed=completed, fired=fired, renderer=self.renderer,
                 category_name=self._category_name(case))
         case.workflow_state = self.codec.dump_state(workflow)

@@ -68,6 +68,7 @@ class WorkflowCodec:
         dct = {
             "spec": self._registry.convert(bundle.spec),
             "subprocess_specs": {name: self._registry.convert(s) for name, s in bundle.subprocess_specs.items()},
+            "forms": bundle.forms,
         }
         return json.dumps(dct, ensure_ascii=False, separators=(",", ":"))
 
@@ -76,7 +77,7 @@ class WorkflowCodec:
         dct = json.loads(spec_json)
         spec = self._registry.restore(dct["spec"])
         subprocess_specs = {name: self._registry.restore(s) for name, s in dct["subprocess_specs"].items()}
-        return bundle_from_specs(spec_hash, process_id, spec, subprocess_specs)
+        return bundle_from_specs(spec_hash, process_id, spec, subprocess_specs, dct.get("forms", {}))
 
 
 def _json_default(value: Any):

@@ -31,18 +31,23 @@ class TimerRow:
     target_name: str
 
 
-def schema_of(form_name: str | None) -> dict | None:
+def schema_of(case: Case, form_name: str | None) -> dict | None:
+    """The form's schema as the case's own process version defines it."""
     if not form_name:
         return None
     try:
-        return services().registry.forms.get(form_name).schema
+        return services().runtime.form(db.session, case, form_name).schema
     except NotFound:
-        return None  # a form renamed since; show the raw field names
+        return None  # not part of that version; show the raw field names
+
+
+def intake_form_name(case: Case) -> str:
+    category = services().registry.categories.get(case.category_code)
+    return category.intake_form if category else "intake"
 
 
 def intake_rows(case: Case) -> list[tuple[str, str]]:
-    category = services().registry.categories.get(case.category_code)
-    schema = schema_of(category.intake_form if category else "intake")
+    schema = schema_of(case, intake_form_name(case))
     return form_render.describe(schema, mask_data(case.intake or {}))
 
 
@@ -59,14 +64,13 @@ def display_names(usernames: Iterable[str | None]) -> dict[str, str]:
 def timeline(case: Case, events: list[CaseEvent], tasks: list[HumanTask]) -> list[TimelineEntry]:
     """The event log, newest last, each with its data labelled by the form it came from."""
     forms_by_task = {task.id: task.form for task in tasks}
-    category = services().registry.categories.get(case.category_code)
     names = display_names(event.actor for event in events)
     entries = []
     for event in events:
         if event.kind == "task_completed":
-            schema = schema_of(forms_by_task.get(event.task_id))
+            schema = schema_of(case, forms_by_task.get(event.task_id))
         elif event.kind == "case_started":
-            schema = schema_of(category.intake_form if category else "intake")
+            schema = schema_of(case, intake_form_name(case))
         else:
             schema = None
         # Bookkeeping events (task created, timer fired) carry engine details, not user input.

@@ -45,7 +45,8 @@ def new():
     if code not in categories:
         abort(404)
     category = categories[code]
-    schema = services().registry.forms.get(category.intake_form).schema
+    intake_form = category.bundle.form(category.intake_form)
+    schema = intake_form.schema
     if request.method == "GET":
         return _render_new(categories, category, schema, {}, actor.jurisdiction_code)
 
@@ -53,8 +54,7 @@ def new():
     submission = form_render.parse_submission(schema, request.form)
     jurisdiction_error = _jurisdiction_error(jurisdiction)
     if submission.errors or jurisdiction_error:
-        engine_errors = form_render.validation_errors(services().registry.forms, category.intake_form,
-                                                      submission.data)
+        engine_errors = form_render.validation_errors(intake_form, submission.data)
         per_field, general = form_render.split_errors(schema, engine_errors, submission.errors)
         return _render_new(categories, category, schema, submission.raw, jurisdiction, per_field, general,
                            jurisdiction_error), 422

@@ -167,10 +167,10 @@ def split_errors(schema: Mapping[str, Any], field_errors: Iterable[FieldError],
     return per_field, general
 
 
-def validation_errors(forms, form_name: str, data: Mapping[str, Any]) -> list[FieldError]:
-    """What the engine would say about `data` for form `form_name` (of FormLibrary `forms`)."""
+def validation_errors(form, data: Mapping[str, Any]) -> list[FieldError]:
+    """What the engine would say about `data` for `form` (an engine.forms.Form)."""
     try:
-        forms.validate(form_name, data)
+        form.validate(data)
     except FormInvalid as exc:
         return exc.errors
     return []

@@ -36,7 +36,7 @@ def inbox():
 def task(task_id: str):
     actor = current_actor()
     row, case = get_task(db.session, actor, task_id)
-    form = services().registry.forms.get(row.form)
+    form = services().runtime.form(db.session, case, row.form)
     if request.method == "GET":
         return _render(row, case, form, form_render.display_values(form.schema, row.form_defaults))
 
@@ -47,7 +47,7 @@ def task(task_id: str):
     submission = form_render.parse_submission(form.schema, request.form)
     if submission.errors:
         # Still ask the engine about the other fields, so the user sees every problem at once.
-        engine_errors = form_render.validation_errors(services().registry.forms, row.form, submission.data)
+        engine_errors = form_render.validation_errors(form, submission.data)
         per_field, general = form_render.split_errors(form.schema, engine_errors, submission.errors)
         return _render(row, case, form, submission.raw, per_field, general), 422
     try:

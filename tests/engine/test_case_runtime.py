@@ -242,3 +242,30 @@ def test_two_simultaneous_completions_of_one_task_one_wins(sessions, runtime, st
     final = case.case()
     assert final.version > version_before
     assert (final.status == "terminated") == (case.ready() == [])
+
+
+def test_a_running_case_keeps_validating_against_the_forms_it_started_with(sessions, staff, clock, tmp_path):
+    import json
+
+    processes, forms = tmp_path / "processes", tmp_path / "forms"
+    shutil.copytree(ROOT / "processes", processes)
+    shutil.copytree(ROOT / "forms", forms)
+    old_runtime = CaseRuntime(ProcessRegistry(processes, FormLibrary(forms)), clock)
+    running = CaseScenario(sessions, old_runtime, staff, clock)
+    running.do("accept")
+
+    # A designer makes 研判意见 short and mandatory-format in the new version of the form.
+    schema = json.loads((forms / "neighbour_assess.json").read_text(encoding="utf-8"))
+    schema["properties"]["assessment"]["maxLength"] = 5
+    (forms / "neighbour_assess.json").write_text(json.dumps(schema, ensure_ascii=False), encoding="utf-8")
+    new_runtime = CaseRuntime(ProcessRegistry(processes, FormLibrary(forms)), clock)
+    assert new_runtime.registry.category("neighbour").spec_hash != running.case().spec_hash
+
+    long_assessment = {"risk_color": "黄", "complexity": "ordinary", "assessment": "一般邻里纠纷，宜就地调解"}
+    running.runtime = new_runtime
+    running.do("assess", long_assessment)  # the old version's form still applies
+    fresh = CaseScenario(sessions, new_runtime, staff, clock)
+    fresh.do("accept")
+    with pytest.raises(FormInvalid) as caught:
+        fresh.do("assess", long_assessment)
+    assert [e.field for e in caught.value.errors] == ["assessment"]
