@@ -41,10 +41,12 @@ def mediate(outcome: str) -> dict:
 class CaseScenario:
     """One case driven through the engine's public API with a fake clock."""
 
-    def __init__(self, sessions, runtime, actor, clock, category: str = "neighbour", jurisdiction: str = "150207"):
+    def __init__(self, sessions, runtime, actor, clock, category: str = "neighbour", jurisdiction: str = "150207",
+                 intake: dict | None = None, answers: dict | None = None):
         self.sessions, self.runtime, self.actor, self.clock = sessions, runtime, actor, clock
+        self.answers = {**ANSWERS, **(answers or {})}
         with sessions() as session:
-            self.case_id = runtime.start_case(session, category, dict(INTAKE), jurisdiction, actor).id
+            self.case_id = runtime.start_case(session, category, dict(intake or INTAKE), jurisdiction, actor).id
 
     def case(self) -> Case:
         with self.sessions() as session:
@@ -65,7 +67,7 @@ class CaseScenario:
         return matches[0]
 
     def do(self, element_id: str, data: dict | None = None, actor=None) -> Case:
-        data = ANSWERS[element_id] if data is None else data
+        data = self.answers[element_id] if data is None else data
         with self.sessions() as session:
             return self.runtime.complete_task(session, self.task(element_id).id, data, actor or self.actor)
 
@@ -99,3 +101,10 @@ class CaseScenario:
         workflow = self.workflow()
         return {task.task_spec.bpmn_id for wf in (workflow, *workflow.subprocesses.values())
                 for task in wf.tasks.values() if task.state == TaskState.COMPLETED}
+
+    def documents(self) -> list:
+        """The documents issued for the case so far, in order."""
+        from engine.documents import case_documents
+
+        with self.sessions() as session:
+            return case_documents(session, session.get(Case, self.case_id))
