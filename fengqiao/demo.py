@@ -13,9 +13,12 @@ from werkzeug.security import generate_password_hash
 
 from engine.actors import Actor
 from engine.clock import FakeClock
+from engine.errors import FormInvalid, ProcessError
 from engine.models import Case, HumanTask, User
 from engine.runtime import CaseRuntime
 from engine.timers import sweep_due_timers
+
+from .demo_answers import answers_for
 
 DEMO_PASSWORD = "fengqiao2026"
 JIUYUAN = "150207"  # 包头市九原区
@@ -26,9 +29,30 @@ DEMO_USERS = [
     ("analyst", "李研判（研判员）", ["analyst"], JIUYUAN),
     ("mediator", "张调解（调解员）", ["mediator"], JIUYUAN),
     ("director", "赵主任（中心主任）", ["director"], JIUYUAN),
-    ("admin", "系统管理员（全部角色）", ["clerk", "analyst", "mediator", "director", "manager", "designer", "admin"], JIUYUAN),
+    ("admin", "系统管理员（全部角色）",
+     ["clerk", "analyst", "mediator", "liaison", "director", "manager", "designer", "admin"], JIUYUAN),
     ("kdl", "昆都仑区演示用户（全部角色）", ["clerk", "analyst", "mediator", "director"], KUNDULUN),
 ]
+
+# Two cases for every other category, answered from their forms (fengqiao.demo_answers).
+CATEGORY_STORIES = {
+    "marriage_family": ["离婚后子女抚养费给付纠纷", "家庭成员赡养老人纠纷"],
+    "homestead": ["宅基地界址争议", "房屋漏雨维修责任纠纷"],
+    "contract": ["装修工程款结算纠纷", "农资买卖合同货款纠纷"],
+    "business": ["合作养殖分红纠纷", "个体商户摊位转让纠纷"],
+    "damages": ["电动车碰撞致人受伤赔偿纠纷", "宠物犬咬伤赔偿纠纷"],
+    "land_forest": ["林地承包边界纠纷", "土地流转租金纠纷"],
+    "expropriation": ["征地补偿款分配纠纷", "房屋拆迁安置面积纠纷"],
+    "environment": ["养殖场异味污染纠纷", "餐馆油烟扰民纠纷"],
+    "labour": ["建筑工地农民工欠薪", "解除劳动合同经济补偿纠纷"],
+    "consumer": ["预付卡健身房闭店退费纠纷", "网购家电质量退货纠纷"],
+    "medical": ["手术后并发症赔偿纠纷", "诊所输液过敏损害纠纷"],
+    "traffic": ["路口两车相撞赔偿纠纷", "电动自行车与行人相撞纠纷"],
+    "property_management": ["物业费收缴与服务质量纠纷", "小区停车位管理纠纷"],
+    "other": ["村集体经济收益分配意见", "广场舞噪音与居民纠纷"],
+    "petition": ["反映征地补偿未落实信访件", "反映小区违建未处理信访件"],
+    "court_referral": ["民间借贷纠纷诉前委派调解", "买卖合同纠纷诉前委派调解"],
+}
 
 STORIES = [
     # title, summary, channel, steps to take (answers per task element id, in order), days between steps
@@ -100,6 +124,7 @@ def seed_demo(session: Session, services, cases_per_story: int = 2) -> str:
         for step in steps:
             clock.advance(hours=2 + index % 4)
             _take_step(session, runtime, case, step, actor)
+    _seed_other_categories(session, services, runtime, clock, admin, factory, real_now)
     clock.set(real_now)
     sweep_due_timers(factory, runtime)
     cases = session.scalar(select(func.count()).select_from(Case))
@@ -118,3 +143,36 @@ def _take_step(session: Session, runtime: CaseRuntime, case: Case, step: str, ac
         answers = {"handling_level": defaults.get("handling_level", "village"),
                    "department": defaults.get("department", "村人民调解委员会"), "dispatch_note": "按研判意见分流。"}
     runtime.complete_task(session, task.id, answers, actor)
+
+
+def _seed_other_categories(session, services, runtime, clock, admin, factory, real_now) -> None:
+    """Cases of every category with a story, taken a varying number of steps down their own flow."""
+    stories = [(code, title) for code, titles in CATEGORY_STORIES.items() if code in services.registry.categories
+               for title in titles]
+    for position, (code, title) in enumerate(stories):
+        clock.set(real_now - timedelta(days=50) + timedelta(days=48 * position / max(len(stories), 1)))
+        sweep_due_timers(factory, runtime)
+        category = services.registry.category(code)
+        base = {"title": title, "summary": f"当事人反映：{title}，请求依法处理。", "channel": "walk_in",
+                "people_count": 2 + position % 4, "applicant_name": "王" + "建华秀英志强海燕"[position % 6],
+                "applicant_phone": f"1380472{position:04d}", "respondent_name": "赵" + "明丽刚芳"[position % 4]}
+        intake_schema = category.bundle.form(category.intake_form).schema
+        intake = answers_for(intake_schema, base, clock.now(), title)
+        try:
+            case = runtime.start_case(session, code, intake, JIUYUAN, admin)
+        except FormInvalid:
+            continue  # an intake field the demo cannot invent (a court case number pattern …)
+        for _ in range(1 + position % 7):
+            clock.advance(hours=3)
+            task = session.scalars(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == "ready",
+                                                           HumanTask.role.in_(sorted(admin.roles)))
+                                   .order_by(HumanTask.created_at)).first()
+            if task is None:
+                break
+            schema = runtime.form(session, case, task.form).schema
+            try:
+                runtime.complete_task(session, task.id, answers_for(schema, task.form_defaults, clock.now(), title),
+                                      admin)
+            except (FormInvalid, ProcessError):
+                session.rollback()
+                break
