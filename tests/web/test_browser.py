@@ -62,6 +62,9 @@ def test_a_center_worker_with_every_role_handles_a_neighbour_dispute_in_the_brow
             assert "周全能" in page.inner_text("header")
 
             page.click("nav >> text=登记纠纷")
+            with page.expect_navigation():
+                page.select_option("#category", "neighbour")  # the page reloads with that category's form
+            assert page.inner_text("h2").startswith("邻里纠纷")
             fill_form(page, intake)
             page.click("button:has-text('登记')")
             page.wait_for_url(f"{server}/cases/*")
