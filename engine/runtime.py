@@ -166,10 +166,11 @@ class CaseRuntime:
             task = _ready_task(workflow, task_id)
             paused_for = ctx.now - row.paused_at
             restore_timers(task, row.paused_timers, paused_for, meta.deadline.unit, ctx.calendar)
+            # The row moves exactly as the timers do, so 临期/超期 shown and fired agree.
             if row.due_at is not None:
-                old_due = row.due_at
-                row.due_at = shift_due(old_due, paused_for, meta.deadline.unit, ctx.calendar)
-                row.warn_at = row.warn_at + (row.due_at - old_due) if row.warn_at else None
+                row.due_at = shift_due(row.due_at, paused_for, meta.deadline.unit, ctx.calendar)
+            if row.warn_at is not None:
+                row.warn_at = shift_due(row.warn_at, paused_for, meta.deadline.unit, ctx.calendar)
             ctx.log.add(actor.username, "clock_resumed", f"恢复计时：{row.name}（暂停 {_span(paused_for)}）",
                         element_id=row.element_id, task_id=task_id,
                         data={"reason": row.pause_reason, "paused_seconds": int(paused_for.total_seconds()),
@@ -235,9 +236,9 @@ class CaseRuntime:
                                      for k, v in row.paused_timers.items()}
             else:
                 extend_timers(task, extension, ctx.calendar)
-            old_due = row.due_at
-            row.due_at = extended_due(old_due, extension, ctx.calendar)
-            row.warn_at = row.warn_at + (row.due_at - old_due) if row.warn_at else None
+            row.due_at = extended_due(row.due_at, extension, ctx.calendar)
+            if row.warn_at is not None:
+                row.warn_at = extended_due(row.warn_at, extension, ctx.calendar)
             row.extensions_granted += 1
             ctx.log.add(actor.username, "extension_approved", f"批准延期：{row.name} {extension}",
                         element_id=row.element_id, task_id=row.id,

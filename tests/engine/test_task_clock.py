@@ -74,6 +74,7 @@ def test_a_paused_clock_does_not_run_and_the_deadline_moves_by_the_paused_time(c
     assert moved >= original_due + paused_for
     assert moved.astimezone(SHANGHAI).time().isoformat() == "23:59:59"
     assert timer_dues(case)["overdue"] == moved
+    assert timer_dues(case)["warning"] == case.task("handle").warn_at  # shown and fired agree
     assert not case.case().is_paused
     assert [e.kind for e in case.events() if e.kind.startswith("clock_")] == ["clock_paused", "clock_resumed"]
 
@@ -102,6 +103,7 @@ def test_an_approved_extension_moves_the_deadline_and_its_timers(case, sessions,
     # 30日 from 14 April 2026 is 14 May 2026, a Thursday and a working day.
     assert due_of(case) == datetime(2026, 5, 14, 23, 59, 59, tzinfo=SHANGHAI)
     assert timer_dues(case)["overdue"] == due_of(case)
+    assert timer_dues(case)["warning"] == case.task("handle").warn_at
     approved = case.events("extension_approved")[0]
     assert approved.data["reason"] == "需要补充鉴定材料"
     with sessions() as session:  # the law requires telling the parties why (告知延期理由)
