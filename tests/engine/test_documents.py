@@ -134,6 +134,21 @@ def test_a_document_leaves_out_what_the_case_does_not_record(sessions, renderer)
     assert "协议内容" not in html and "司法确认" not in html and "None" not in html
 
 
+def test_a_result_notice_says_mediation_failed_only_when_there_was_a_mediation(sessions, renderer):
+    with sessions() as session:
+        mediated = add_case(session, "150207", "150207-2026-000001", mediation_outcome="failure",
+                            mediation_record="分歧较大", legal_route="litigation")
+        routed_out = add_case(session, "150207", "150207-2026-000002", legal_route="ownership_confirmation",
+                              referral_authority="九原区哈林格尔镇人民政府")
+        after_mediation = issue(session, mediated, "result_notice", renderer=renderer).html
+        without_mediation = issue(session, routed_out, "result_notice", renderer=renderer).html
+        route_map = issue(session, routed_out, "legal_route", renderer=renderer).html
+    assert "经调解未能解决" in after_mediation
+    assert "经调解未能解决" not in without_mediation and "调解以外的途径" in without_mediation
+    assert "向人民政府申请确权" in without_mediation
+    assert "哈林格尔镇人民政府申请处理" in route_map
+
+
 def test_an_extension_notice_states_the_extension_its_reason_and_the_new_limit(sessions, renderer):
     with sessions() as session:
         case = add_case(session, "150207", "150207-2026-000001")
