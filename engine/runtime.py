@@ -39,7 +39,7 @@ from .serialization import WorkflowCodec
 from .spiff_time import running_at
 from .forms import Form
 from .task_meta import TaskMeta
-from .task_clock import ClockError, extend_timers, extended_due, park_timers, restore_timers, shift_due
+from .task_clock import ClockError, Pause, extend_timers, extended_due, park_timers, restore_timers, shift_due
 
 MAX_ENGINE_PASSES = 10
 
@@ -165,12 +165,13 @@ class CaseRuntime:
         def resume(workflow: BpmnWorkflow, ctx: RunContext) -> None:
             task = _ready_task(workflow, task_id)
             paused_for = ctx.now - row.paused_at
-            restore_timers(task, row.paused_timers, paused_for, meta.deadline.unit, ctx.calendar)
+            paused = Pause(row.paused_at, ctx.now, meta.deadline.unit)
+            restore_timers(task, row.paused_timers, paused, ctx.calendar)
             # The row moves exactly as the timers do, so 临期/超期 shown and fired agree.
             if row.due_at is not None:
-                row.due_at = shift_due(row.due_at, paused_for, meta.deadline.unit, ctx.calendar)
+                row.due_at = shift_due(row.due_at, paused, ctx.calendar)
             if row.warn_at is not None:
-                row.warn_at = shift_due(row.warn_at, paused_for, meta.deadline.unit, ctx.calendar)
+                row.warn_at = shift_due(row.warn_at, paused, ctx.calendar)
             ctx.log.add(actor.username, "clock_resumed", f"恢复计时：{row.name}（暂停 {_span(paused_for)}）",
                         element_id=row.element_id, task_id=task_id,
                         data={"reason": row.pause_reason, "paused_seconds": int(paused_for.total_seconds()),

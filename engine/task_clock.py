@@ -7,6 +7,7 @@ real due times are kept on the task row and restored, shifted, on resume.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -42,13 +43,13 @@ def park_timers(user_task) -> dict[str, str]:
     return kept
 
 
-def restore_timers(user_task, kept: dict[str, str], delta: timedelta, unit: Unit, calendar: WorkingCalendar) -> None:
-    """Put the parked timers back, each moved `delta` later (see shift_due)."""
+def restore_timers(user_task, kept: dict[str, str], paused: "Pause", calendar: WorkingCalendar) -> None:
+    """Put the parked timers back, each moved later by the paused time (see shift_due)."""
     for timer in boundary_timers(user_task):
         original = kept.get(str(timer.id))
         if original is not None:
             due = TimerEventDefinition.get_datetime(original)
-            timer.internal_data["event_value"] = shift_due(due, delta, unit, calendar).isoformat()
+            timer.internal_data["event_value"] = shift_due(due, paused, calendar).isoformat()
 
 
 def extend_timers(user_task, extension: Duration, calendar: WorkingCalendar) -> None:
@@ -60,19 +61,38 @@ def extend_timers(user_task, extension: Duration, calendar: WorkingCalendar) -> 
             timer.internal_data["event_value"] = extended_due(due, extension, calendar).isoformat()
 
 
-def shift_due(due: datetime, delta: timedelta, unit: Unit, calendar: WorkingCalendar) -> datetime:
-    """`due` moved later by the paused time.
+@dataclass(frozen=True)
+class Pause:
+    """A stretch during which a task's clock did not run, and the unit its limit counts in."""
 
-    Paused time is not counted at all; for day-based limits the moved deadline still ends at the end
-    of a working day, as a deadline that fell on a rest day would.
+    start: datetime
+    end: datetime
+    unit: Unit
+
+
+def shift_due(due: datetime, paused: Pause, calendar: WorkingCalendar) -> datetime:
+    """`due` moved later by the paused time, counted in the limit's own unit.
+
+    Hours and minutes move by the exact paused time. A 日 limit moves by the calendar days that
+    passed and a 工作日 limit by the working days that passed (the days after the pause began, up to
+    and including the day it ended); either then ends at the end of a working day, as a deadline that
+    fell on a rest day would.
     """
-    moved = due + delta
-    if unit in (Unit.HOUR, Unit.MINUTE):
-        return moved
-    day = moved.astimezone(SHANGHAI).date()
-    while not calendar.is_workday(day):
-        day += timedelta(days=1)
-    return datetime.combine(day, time(23, 59, 59), SHANGHAI).astimezone(moved.tzinfo)
+    if paused.unit in (Unit.HOUR, Unit.MINUTE):
+        return due + (paused.end - paused.start)
+    first, last = paused.start.astimezone(SHANGHAI).date(), paused.end.astimezone(SHANGHAI).date()
+    if paused.unit == Unit.WORKDAY:
+        lost = sum(1 for offset in range(1, (last - first).days + 1)
+                   if calendar.is_workday(first + timedelta(days=offset)))
+        moved_day = due.astimezone(SHANGHAI).date()
+        while lost:
+            moved_day += timedelta(days=1)
+            lost -= calendar.is_workday(moved_day)
+    else:
+        moved_day = (due + (paused.end - paused.start)).astimezone(SHANGHAI).date()
+    while not calendar.is_workday(moved_day):
+        moved_day += timedelta(days=1)
+    return datetime.combine(moved_day, time(23, 59, 59), SHANGHAI).astimezone(due.tzinfo)
 
 
 def extended_due(due: datetime, extension: Duration, calendar: WorkingCalendar) -> datetime:

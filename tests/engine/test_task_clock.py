@@ -66,12 +66,11 @@ def test_a_paused_clock_does_not_run_and_the_deadline_moves_by_the_paused_time(c
     assert not case.case().is_overdue
     assert deadline_state(case.task("handle"), clock.now()) == "暂停"
 
-    paused_since = task.paused_at
     with sessions() as session:
         clock_runtime.resume_clock(session, task.id, staff)
-    paused_for = clock.now() - paused_since
     moved = due_of(case)
-    assert moved >= original_due + paused_for
+    # 30 working days were paused (5 Mar … 19 Apr); the exact arithmetic is the next test's.
+    assert moved > original_due + timedelta(days=30)
     assert moved.astimezone(SHANGHAI).time().isoformat() == "23:59:59"
     assert timer_dues(case)["overdue"] == moved
     assert timer_dues(case)["warning"] == case.task("handle").warn_at  # shown and fired agree
@@ -147,4 +146,20 @@ def test_an_extension_approved_during_a_pause_applies_on_resume(case, sessions, 
     with sessions() as session:
         clock_runtime.resume_clock(session, case.task("handle").id, staff)
     assert due_of(case) >= extended_due + timedelta(days=2)
+    assert timer_dues(case)["overdue"] == due_of(case)
+
+
+def test_a_working_day_limit_moves_by_the_working_days_the_pause_took(case, sessions, clock_runtime, staff, clock):
+    # Limit: 30 工作日 from Mon 2 Mar 2026 → Tue 14 Apr. Paused Mon 9 Mar for 鉴定, resumed Mon 20 Apr.
+    # Working days lost (10 Mar … 20 Apr): 10–13, 16–20, 23–27, 30–31 Mar (16); 1–3 Apr (19);
+    # 4–6 Apr 清明; 7–10 (23), 13–17 (28), 20 Apr (29). Twenty-nine working days after 14 Apr:
+    # 15–17, 20–24, 27–30 Apr (12); 1–5 May 劳动节; 6–8 May (15), Sat 9 May is a make-up day (16),
+    # 11–15 (21), 18–22 (26), 25–27 May (29) → Wed 27 May.
+    clock.set(datetime(2026, 3, 9, 10, 0, tzinfo=SHANGHAI))
+    with sessions() as session:
+        clock_runtime.pause_clock(session, case.task("handle").id, "鉴定", staff)
+    clock.set(datetime(2026, 4, 20, 10, 0, tzinfo=SHANGHAI))
+    with sessions() as session:
+        clock_runtime.resume_clock(session, case.task("handle").id, staff)
+    assert due_of(case) == datetime(2026, 5, 27, 23, 59, 59, tzinfo=SHANGHAI)
     assert timer_dues(case)["overdue"] == due_of(case)
