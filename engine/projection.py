@@ -32,7 +32,7 @@ class FiredTimer:
     kind: str | None
 
 
-TIMER_KIND_SUMMARY = {"warning": "临期预警", "overdue": "超期", "escalate": "超期升级"}
+TIMER_KIND_SUMMARY = {"warning": "临期预警", "overdue": "超期", "escalate": "超期升级", "expire": "期满终止"}
 CASE_FIELDS = ("risk_color", "handling_level", "department")
 LEVEL_NAMES = {"village": "村（社区）", "township": "乡镇（街道）", "county": "县（区）"}
 

@@ -17,7 +17,7 @@ ROLES = {
 }
 TASK_ROLES = ("clerk", "analyst", "mediator", "liaison", "director", "manager")
 DEFAULT_WARN_SHARE = 0.8
-TIMER_KINDS = ("warning", "overdue", "escalate")
+TIMER_KINDS = ("warning", "overdue", "escalate", "expire")
 DEADLINE_HELPERS = ("warning_of", "deadline_of", "escalation_of")
 CASE_STATUSES = ("concluded", "terminated")
 

@@ -15,7 +15,7 @@ from .masking import mask_id, mask_phone
 RISK_CLASSES = {"红": "red", "橙": "orange", "黄": "yellow", "蓝": "blue", "绿": "green"}
 DEADLINE_CLASSES = {"正常": "ok", "临期": "warn", "超期": "late", "暂停": "paused"}
 TASK_STATE_NAMES = {"ready": "待办", "completed": "已办", "cancelled": "已撤回"}
-TIMER_KIND_NAMES = {"warning": "临期预警", "overdue": "超期", "escalate": "超期升级"}
+TIMER_KIND_NAMES = {"warning": "临期预警", "overdue": "超期", "escalate": "超期升级", "expire": "期满终止"}
 
 
 def local_time(value: datetime | None) -> str:

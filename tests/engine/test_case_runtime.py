@@ -255,9 +255,9 @@ def test_a_running_case_keeps_validating_against_the_forms_it_started_with(sessi
     running.do("accept")
 
     # A designer makes 研判意见 short and mandatory-format in the new version of the form.
-    schema = json.loads((forms / "neighbour_assess.json").read_text(encoding="utf-8"))
+    schema = json.loads((forms / "assess.json").read_text(encoding="utf-8"))
     schema["properties"]["assessment"]["maxLength"] = 5
-    (forms / "neighbour_assess.json").write_text(json.dumps(schema, ensure_ascii=False), encoding="utf-8")
+    (forms / "assess.json").write_text(json.dumps(schema, ensure_ascii=False), encoding="utf-8")
     new_runtime = CaseRuntime(ProcessRegistry(processes, FormLibrary(forms)), clock)
     assert new_runtime.registry.category("neighbour").spec_hash != running.case().spec_hash
 

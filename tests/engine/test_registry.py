@@ -379,46 +379,46 @@ def forms_copy(tmp_path) -> Path:
 
 
 def test_a_form_that_is_not_a_valid_json_schema_is_reported_with_its_file(forms_copy):
-    path = forms_copy / "neighbour_notify.json"
+    path = forms_copy / "notify.json"
     schema = json.loads(path.read_text(encoding="utf-8"))
     field = next(iter(schema["properties"]))
     schema["properties"][field]["type"] = "strang"
     path.write_text(json.dumps(schema, ensure_ascii=False, indent=2), encoding="utf-8")
 
     registry = ProcessRegistry(BROKEN, FormLibrary(forms_copy))
-    found = [p for p in registry.report.problems if p.file.endswith("neighbour_notify.json")]
+    found = [p for p in registry.report.problems if p.file.endswith("notify.json")]
     assert len(found) == 1
     assert Path(found[0].file) == path
     assert found[0].element_id == f"properties/{field}/type"
     assert "not a valid JSON Schema" in found[0].message and "'strang'" in found[0].message
-    assert "neighbour_notify" not in registry.forms
+    assert "notify" not in registry.forms
     # No category of the corpus uses that form: the good ones still load.
     assert sorted(registry.categories) == list(VALID)
 
 
 def test_a_form_with_a_json_syntax_error_is_reported_with_its_line(forms_copy):
-    path = forms_copy / "neighbour_notify.json"
+    path = forms_copy / "notify.json"
     lines = path.read_text(encoding="utf-8").splitlines()
     broken_at = next(n for n, text in enumerate(lines) if '"title"' in text)
     lines[broken_at] = lines[broken_at].rstrip(",")  # drop the comma: the next line is unexpected
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     registry = ProcessRegistry(BROKEN, FormLibrary(forms_copy))
-    found = [p for p in registry.report.problems if p.file.endswith("neighbour_notify.json")]
+    found = [p for p in registry.report.problems if p.file.endswith("notify.json")]
     assert len(found) == 1
     assert found[0].line == broken_at + 2  # 1-based line after the one that lost its comma
     assert "JSON syntax" in found[0].message
 
 
 def test_a_broken_form_takes_out_every_category_whose_tasks_use_it(forms_copy):
-    path = forms_copy / "neighbour_accept.json"
+    path = forms_copy / "accept.json"
     path.write_text('{"type": 5}', encoding="utf-8")
     registry = ProcessRegistry(BROKEN, FormLibrary(forms_copy))
-    assert any(p.file.endswith("neighbour_accept.json") for p in registry.report.problems)
+    assert any(p.file.endswith("accept.json") for p in registry.report.problems)
     valid = BROKEN / "valid" / "valid.bpmn"
     problem = the_problem(registry, "valid")
     assert_problem(problem, valid, id_line(valid, "accept"), "accept",
-                   "form 'neighbour_accept' does not exist in forms/ (or is broken)")
+                   "form 'accept' does not exist in forms/ (or is broken)")
     assert registry.categories == {}
 
 

@@ -26,8 +26,8 @@ def test_the_intake_form_uses_a_widget_per_kind_of_field():
 
 
 def test_short_enumerations_and_yes_no_questions_are_radio_buttons():
-    assert widgets("neighbour_assess")["risk_color"] == "radio"
-    accepted = field_views(schema("neighbour_accept"))[0]
+    assert widgets("assess")["risk_color"] == "radio"
+    accepted = field_views(schema("accept"))[0]
     assert accepted.widget == "radio"
     assert [(o.value, o.label) for o in accepted.options] == [("true", "是"), ("false", "否")]
     assert accepted.required
@@ -37,7 +37,7 @@ def test_only_the_forms_own_fields_are_prefilled_from_the_task_defaults():
     defaults = {"handling_level": "township", "department": "乡镇人民调解委员会",
                 "applicant_id_number": "150207196505121234", "mediation_round": 0}
 
-    assert display_values(schema("neighbour_dispatch"), defaults) == {
+    assert display_values(schema("dispatch"), defaults) == {
         "handling_level": "township", "department": "乡镇人民调解委员会"}
 
 
@@ -48,7 +48,7 @@ def test_numbers_booleans_and_integers_arrive_as_json_types_and_empty_optional_f
 
     assert parsed.data == {"title": "漏水", "people_count": 3, "amount": 1200.5, "channel": "grid"}
     assert parsed.errors == {}
-    assert parse_submission(schema("neighbour_accept"), {"accepted": "false"}).data == {"accepted": False}
+    assert parse_submission(schema("accept"), {"accepted": "false"}).data == {"accepted": False}
 
 
 def test_full_width_digits_typed_with_a_chinese_input_method_are_accepted():
@@ -75,7 +75,7 @@ def test_engine_errors_land_under_their_fields_and_a_parse_error_wins_over_requi
 
 
 def test_submitted_data_is_described_with_the_forms_labels_and_option_titles():
-    rows = describe(schema("neighbour_agreement"), {"apply_judicial_confirmation": False,
+    rows = describe(schema("agreement"), {"apply_judicial_confirmation": False,
                                                     "agreement_terms": "赔偿3000元", "agreement_amount": 3000.0})
 
     assert rows == [("协议内容", "赔偿3000元"), ("协议金额(元)", "3000"), ("申请司法确认", "否")]

@@ -65,7 +65,7 @@ def test_a_registered_damages_case_waits_for_acceptance_within_one_working_day(s
     assert (case.status, case.category_code) == ("open", "damages")
     assert case.data["damage_type"] == "personal"
     accept = scenario.task("accept")
-    assert (accept.role, accept.deadline, accept.form) == ("clerk", "1 工作日", "damages_accept")
+    assert (accept.role, accept.deadline, accept.form) == ("clerk", "1 工作日", "accept")
     # 1 工作日 from Monday 2 March 2026: Tuesday 3 March.
     assert accept.due_at == end_of(2026, 3, 3)
 
@@ -90,7 +90,7 @@ def test_a_rejected_application_terminates_the_case_without_an_acceptance_notice
 def test_an_agreement_with_judicial_confirmation_is_concluded_and_archived(scenario):
     scenario.do_all(*INTAKE_STEPS)
     mediation = scenario.task("mediate")
-    assert (mediation.role, mediation.deadline, mediation.form) == ("mediator", "30 日", "damages_mediate")
+    assert (mediation.role, mediation.deadline, mediation.form) == ("mediator", "30 日", "mediate")
     # 30 日 from Monday 2 March 2026 ends Wednesday 1 April, a working day (人民调解 一般一个月内调结).
     assert mediation.due_at == end_of(2026, 4, 1)
     scenario.do("mediate", mediate("success"))

@@ -159,7 +159,7 @@ def test_fifteen_days_across_national_day_end_on_the_first_working_day_after_it(
     # 15日 from Monday 21 September 2026: 21 + 15 = Tuesday 6 October, inside 国庆 (1–7 October off;
     # holidays inside a 日 period are not deducted, only the last day rolls) → Thursday 8 October.
     assert mediation.due_at == at(2026, 10, 8)
-    assert {t.kind for t in national_day_case.timers()} == {"warning", "overdue", None}
+    assert {t.kind for t in national_day_case.timers()} == {"warning", "overdue", "expire"}
     expired = [t for t in national_day_case.timers() if t.element_id == "mediate_expired"]
     assert expired[0].due_at == mediation.due_at
 

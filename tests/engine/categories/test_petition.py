@@ -244,7 +244,7 @@ def test_the_review_window_closes_by_itself_after_30_days(scenario):
     scenario.clock.set(window.due_at - timedelta(minutes=1))
     assert scenario.sweep().fired == []
     scenario.clock.set(window.due_at + timedelta(minutes=1))
-    assert [(f.element_id, f.kind) for f in scenario.sweep().fired] == [("review_window_closed", None)]
+    assert [(f.element_id, f.kind) for f in scenario.sweep().fired] == [("review_window_closed", "expire")]
     assert scenario.ready() == ["follow_up"]
     assert [e.task_id for e in scenario.events("task_cancelled")] == [window.id]
     scenario.do_all("follow_up", "archive")
@@ -269,7 +269,7 @@ def test_the_recheck_window_closes_by_itself_after_30_days(scenario):
     scenario.do("review")
     window = scenario.task("recheck_request")
     scenario.clock.set(window.due_at + timedelta(minutes=1))
-    assert [(f.element_id, f.kind) for f in scenario.sweep().fired] == [("recheck_window_closed", None)]
+    assert [(f.element_id, f.kind) for f in scenario.sweep().fired] == [("recheck_window_closed", "expire")]
     assert scenario.ready() == ["follow_up"]
     scenario.do_all("follow_up", "archive")
     assert scenario.case().status == "concluded"

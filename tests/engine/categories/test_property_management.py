@@ -105,7 +105,7 @@ def test_the_director_dispatches_and_only_a_director_may(scenario):
 def test_an_agreement_is_told_followed_up_and_archived(scenario):
     scenario.do_all(*INTAKE_STEPS)
     mediation = scenario.task("mediate")
-    assert (mediation.role, mediation.deadline, mediation.form) == ("mediator", "30 日", "property_management_mediate")
+    assert (mediation.role, mediation.deadline, mediation.form) == ("mediator", "30 日", "mediate_or_escalate")
     # 30 日 from Monday 2 March 2026: Wednesday 1 April, a working day.
     assert mediation.due_at == end_of(2026, 4, 1)
     scenario.do_all(("mediate", mediate("success")), "agreement", "notify_result", "follow_up", "archive")
