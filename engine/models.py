@@ -217,3 +217,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     roles: Mapped[list[Any]] = mapped_column(default=list)
     jurisdiction_code: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]

@@ -148,7 +148,7 @@ def _print_demo_logins(app) -> None:
     from .demo import DEMO_PASSWORD, DEMO_USERS
 
     print("demo logins (password for all: %s):" % DEMO_PASSWORD)
-    for username, display_name, roles, jurisdiction in DEMO_USERS:
+    for username, display_name, _roles, jurisdiction in DEMO_USERS:
         print(f"  {username:<10} {display_name}（{jurisdiction}）")
 
 

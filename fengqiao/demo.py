@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.security import generate_password_hash
+from engine.accounts import hash_password
 
 from engine.actors import Actor
 from engine.clock import FakeClock
@@ -100,7 +100,7 @@ def seed_demo(session: Session, services, cases_per_story: int = 2) -> str:
         return "demo data already present; nothing added"
     for username, display_name, roles, jurisdiction in DEMO_USERS:
         session.add(User(username=username, display_name=display_name, roles=roles, jurisdiction_code=jurisdiction,
-                         password_hash=generate_password_hash(DEMO_PASSWORD)))
+                         password_hash=hash_password(DEMO_PASSWORD)))
     session.commit()
 
     real_now = services.clock.now()

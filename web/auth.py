@@ -3,26 +3,22 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
-from werkzeug.security import check_password_hash, generate_password_hash
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from engine.models import User
+from engine.accounts import AccountLocked, LoginFailed, PasswordAuthenticator, hash_password  # noqa: F401
 
 from .extensions import db
+from .services import services
 from .session_user import current_user, log_in, log_out
 
 bp = Blueprint("auth", __name__)
 
 LOGIN_FAILED = "用户名或密码错误"
-# Checked when the user does not exist, so an unknown name costs as long as a wrong password and
-# response times do not reveal which user names exist.
-_DUMMY_HASH = generate_password_hash("fengqiao-no-such-user")
 
 
-def hash_password(plain: str) -> str:
-    """The stored form of a password (for seeding users)."""
-    return generate_password_hash(plain)
+def authenticator():
+    """The configured authentication (AUTHENTICATOR in the app config; passwords by default)."""
+    return current_app.config.get("AUTHENTICATOR") or PasswordAuthenticator()
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -34,10 +30,14 @@ def login():
         return render_template("login.html", next_url=next_url, username="")
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
-    user = db.session.scalars(select(User).where(User.username == username)).one_or_none()
-    password_ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
-    if user is None or not password_ok:
+    try:
+        user = authenticator().authenticate(db.session, username, password, services().clock.now())
+    except LoginFailed:
         return render_template("login.html", next_url=next_url, username=username, error=LOGIN_FAILED)
+    except AccountLocked as locked:
+        minutes = max(1, int((locked.until - services().clock.now()).total_seconds() // 60) + 1)
+        message = f"连续输错密码次数过多，账户已临时锁定，请 {minutes} 分钟后再试"
+        return render_template("login.html", next_url=next_url, username=username, error=message), 429
     log_in(user)
     return redirect(next_url)
 

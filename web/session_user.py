@@ -3,22 +3,38 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, g, redirect, request, session, url_for
+from flask import abort, current_app, g, redirect, request, session, url_for
 
 from engine.actors import Actor
 from engine.models import User
 
 from .extensions import db
+from .services import services
 
 SESSION_KEY = "user_id"
+SEEN_KEY = "seen"  # last request, for the idle timeout
 
 
 def current_user() -> User | None:
-    """The logged-in user, loaded once per request; None if nobody is (or the user was deleted)."""
+    """The logged-in user, loaded once per request; None if nobody is, the user was deleted or
+    disabled, or the session sat idle longer than IDLE_TIMEOUT_SECONDS."""
     if "current_user" not in g:
-        user_id = session.get(SESSION_KEY)
-        g.current_user = db.session.get(User, user_id) if user_id is not None else None
+        g.current_user = _session_user()
     return g.current_user
+
+
+def _session_user() -> User | None:
+    user_id = session.get(SESSION_KEY)
+    if user_id is None:
+        return None
+    now = services().clock.now().timestamp()
+    idle_limit = current_app.config.get("IDLE_TIMEOUT_SECONDS", 30 * 60)
+    if now - session.get(SEEN_KEY, now) > idle_limit:
+        session.clear()
+        return None
+    session[SEEN_KEY] = now
+    user = db.session.get(User, user_id)
+    return user if user is not None and user.active else None
 
 
 def current_actor() -> Actor:
@@ -61,6 +77,7 @@ def log_in(user: User) -> None:
     # A fresh session on login, so an id planted before login (session fixation) is dropped.
     session.clear()
     session[SESSION_KEY] = user.id
+    session[SEEN_KEY] = services().clock.now().timestamp()
     session.permanent = True
     g.current_user = user
 

@@ -1,11 +1,14 @@
 """A small driver that reads like the domain: start a case, do its tasks, let time pass."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
 from engine import queries
+from engine.calendar import SHANGHAI
 from engine.models import Case, CaseEvent, HumanTask, PendingTimer
 from engine.timers import sweep_due_timers
 
@@ -32,6 +35,11 @@ ANSWERS = {
     "legal_route": {"termination_reason": "一方拒绝调解", "legal_route": "litigation"},
     "second_supervision": {"supervision_instructions": "三日内重新调处"},
 }
+
+
+def end_of_day(year: int, month: int, day: int) -> datetime:
+    """23:59:59 in Baotou on that day: where every 日 and 工作日 limit ends."""
+    return datetime(year, month, day, 23, 59, 59, tzinfo=SHANGHAI)
 
 
 def mediate(outcome: str) -> dict:
@@ -101,6 +109,10 @@ class CaseScenario:
         workflow = self.workflow()
         return {task.task_spec.bpmn_id for wf in (workflow, *workflow.subprocesses.values())
                 for task in wf.tasks.values() if task.state == TaskState.COMPLETED}
+
+    def doc_types(self) -> list[str]:
+        """Types of the documents issued so far, in order."""
+        return [d.doc_type for d in self.documents()]
 
     def documents(self) -> list:
         """The documents issued for the case so far, in order."""

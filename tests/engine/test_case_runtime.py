@@ -10,14 +10,13 @@ from sqlalchemy import func, select
 
 from engine.actors import Actor
 from engine.calendar import SHANGHAI
-from engine.clock import FakeClock
 from engine.errors import ConflictError, Forbidden, FormInvalid, NotFound, TaskNotReady
 from engine.forms import FormLibrary
 from engine.models import Case, CaseEvent, HumanTask
 from engine.registry import ProcessRegistry
 from engine.runtime import CaseRuntime
 from tests.conftest import ROOT
-from tests.engine.scenario import INTAKE, CaseScenario, mediate
+from tests.engine.scenario import INTAKE, CaseScenario
 
 
 @pytest.fixture

@@ -61,6 +61,8 @@ def build_app(tmp_path, csrf: bool):
         "WTF_CSRF_ENABLED": csrf,
         "SECRET_KEY": "test",
         "TESTING": True,
+        # Scenarios move the clock by days while a user stays logged in; the idle timeout has its own test.
+        "IDLE_TIMEOUT_SECONDS": 10 ** 9,
     })
     with app.app_context():
         for username, display_name, roles, jurisdiction in STAFF:

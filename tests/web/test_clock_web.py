@@ -25,7 +25,7 @@ def clock_app(tmp_path):
     app = create_app({
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/t.db", "PROCESSES_DIR": processes,
         "CLOCK": FakeClock(datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))),
-        "WTF_CSRF_ENABLED": False, "SECRET_KEY": "test", "TESTING": True,
+        "WTF_CSRF_ENABLED": False, "SECRET_KEY": "test", "TESTING": True, "IDLE_TIMEOUT_SECONDS": 10 ** 9,
     })
     with app.app_context():
         for username, display_name, roles, jurisdiction in STAFF:

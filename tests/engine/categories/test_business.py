@@ -45,10 +45,6 @@ def at(*args) -> datetime:
     return datetime(*args, tzinfo=SHANGHAI)
 
 
-def doc_types(scenario) -> list[str]:
-    return [d.doc_type for d in scenario.documents()]
-
-
 def dispatch_as_routed(scenario) -> dict:
     proposal = scenario.task("dispatch").form_defaults
     scenario.do("dispatch", {"handling_level": proposal["handling_level"], "department": proposal["department"]})
@@ -65,14 +61,14 @@ def to_mediation(scenario, assessment=None) -> None:
 def test_a_rejected_application_terminates_the_case(scenario):
     scenario.do("accept", {"accepted": False, "reject_reason": "属行政处罚事项"})
     assert scenario.case().status == "terminated"
-    assert doc_types(scenario) == []
+    assert scenario.doc_types() == []
 
 
 def test_successful_mediation_is_archived_with_its_documents(scenario):
     to_mediation(scenario)
     scenario.do_all(("mediate", mediate("success")), "agreement", "notify_result", "follow_up", "archive")
     assert scenario.case().status == "concluded"
-    assert doc_types(scenario) == ["acceptance_notice", "transfer_order", "mediation_agreement", "result_notice"]
+    assert scenario.doc_types() == ["acceptance_notice", "transfer_order", "mediation_agreement", "result_notice"]
     assert scenario.timers() == []
 
 
@@ -86,7 +82,7 @@ def test_routing_by_risk_and_complexity(scenario, colour, complexity, level, dep
     scenario.do("accept")
     scenario.do("assess", {**ASSESS, "risk_color": colour, "complexity": complexity})
     assert dispatch_as_routed(scenario) == {"handling_level": level, "department": department}
-    assert ("risk_warning" in doc_types(scenario)) is warned
+    assert ("risk_warning" in scenario.doc_types()) is warned
 
 
 # -- deadlines across 春节 2026 ---------------------------------------------------------------------------
@@ -151,7 +147,7 @@ def test_the_mediator_escalates_village_township_county_then_the_legal_route(sce
     assert scenario.case().handling_level == "county"
     scenario.do("mediate", mediate("escalate"))
     assert scenario.ready() == ["legal_route"]
-    assert doc_types(scenario).count("transfer_order") == 3
+    assert scenario.doc_types().count("transfer_order") == 3
 
 
 def test_the_supervisor_escalates_an_overdue_case(scenario):
@@ -174,7 +170,7 @@ def test_the_supervisor_continues_or_refers_to_a_leader(scenario):
     scenario.do("leader_instruction", {"leader_instruction": "水务站牵头"}, actor=MANAGER)
     assert scenario.ready() == ["mediate"]
     assert scenario.case().handling_level == "village"
-    assert doc_types(scenario)[-2:] == ["work_reminder", "supervision_letter"]
+    assert scenario.doc_types()[-2:] == ["work_reminder", "supervision_letter"]
 
 
 # -- other outcomes ----------------------------------------------------------------------------------
@@ -191,7 +187,7 @@ def test_failed_mediation_ends_with_a_termination_and_the_legal_route(scenario):
     to_mediation(scenario)
     scenario.do("mediate", mediate("failure"))
     scenario.do("legal_route")
-    assert doc_types(scenario)[-2:] == ["mediation_termination", "legal_route"]
+    assert scenario.doc_types()[-2:] == ["mediation_termination", "legal_route"]
     scenario.do_all("notify_result", "follow_up", "archive")
     assert scenario.case().status == "concluded"
 
@@ -214,7 +210,7 @@ def test_both_parties_consent_extends_the_month_once_by_30_days(scenario, sessio
         runtime.decide_extension(session, request.id, True, "同意", DIRECTOR)
     # 30 日 from Wednesday 1 April: 1 May is 劳动节 (1–5 May off) → Wednesday 6 May 2026.
     assert scenario.task("mediate").due_at == at(2026, 5, 6, 23, 59, 59)
-    assert doc_types(scenario)[-1] == "extension_notice"
+    assert scenario.doc_types()[-1] == "extension_notice"
     with sessions() as session, pytest.raises(ClockError, match="already been extended"):
         runtime.request_extension(session, task_id, "30 日", "再次", staff)
 

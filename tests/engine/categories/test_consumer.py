@@ -13,7 +13,7 @@ import pytest
 from engine.calendar import SHANGHAI
 from engine.queries import deadline_state
 from engine.task_clock import ClockError
-from tests.engine.scenario import CaseScenario
+from tests.engine.scenario import CaseScenario, mediate
 
 INTAKE = {
     "title": "网购电热水器漏电拒不退货",
@@ -38,10 +38,6 @@ ANSWERS = {
 }
 
 
-def mediate(outcome: str) -> dict:
-    return {"mediation_outcome": outcome, "mediation_record": f"调解记录：{outcome}"}
-
-
 def at(year, month, day) -> datetime:
     return datetime(year, month, day, 23, 59, 59, tzinfo=SHANGHAI)
 
@@ -49,10 +45,6 @@ def at(year, month, day) -> datetime:
 @pytest.fixture
 def scenario(sessions, runtime, staff, clock):
     return CaseScenario(sessions, runtime, staff, clock, category="consumer", intake=INTAKE, answers=ANSWERS)
-
-
-def doc_types(scenario) -> list[str]:
-    return [d.doc_type for d in scenario.documents()]
 
 
 def test_the_complaint_is_accepted_or_refused_within_seven_working_days(scenario):
@@ -63,7 +55,7 @@ def test_the_complaint_is_accepted_or_refused_within_seven_working_days(scenario
 def test_a_refused_complaint_terminates_the_case(scenario):
     scenario.do("accept", {"accepted": False, "reject_reason": "不属于本部门职责"})
     assert scenario.case().status == "terminated"
-    assert doc_types(scenario) == []
+    assert scenario.doc_types() == []
 
 
 def test_a_settled_complaint_is_told_followed_up_and_archived(scenario):
@@ -71,7 +63,7 @@ def test_a_settled_complaint_is_told_followed_up_and_archived(scenario):
     scenario.do("mediate", mediate("success"))
     scenario.do_all("agreement", "notify_result", "follow_up", "archive")
     assert scenario.case().status == "concluded"
-    assert doc_types(scenario) == ["acceptance_notice", "transfer_order", "mediation_agreement", "result_notice"]
+    assert scenario.doc_types() == ["acceptance_notice", "transfer_order", "mediation_agreement", "result_notice"]
 
 
 def test_an_ended_mediation_is_told_to_the_parties_within_seven_working_days(scenario):
@@ -80,7 +72,7 @@ def test_an_ended_mediation_is_told_to_the_parties_within_seven_working_days(sce
     # 7 工作日 from Monday 2 March 2026 → Wednesday 11 March (as for acceptance).
     assert scenario.task("termination_notice").due_at == at(2026, 3, 11)
     scenario.do("termination_notice")
-    assert doc_types(scenario)[-3:] == ["mediation_termination", "legal_route", "result_notice"]
+    assert scenario.doc_types()[-3:] == ["mediation_termination", "legal_route", "result_notice"]
     scenario.do_all("follow_up", "archive")
     assert scenario.case().status == "concluded"
 
@@ -94,7 +86,7 @@ def test_routing_and_the_risk_warning(scenario, colour, complexity, level, warne
     scenario.do("assess", {"risk_color": colour, "complexity": complexity, "assessment": "研判"})
     assert scenario.case().handling_level == level
     assert scenario.task("dispatch").form_defaults["handling_level"] == level
-    assert ("risk_warning" in doc_types(scenario)) is warned
+    assert ("risk_warning" in scenario.doc_types()) is warned
 
 
 # -- 45 工作日 ---------------------------------------------------------------------------------------
@@ -113,7 +105,7 @@ def test_the_reminder_fires_before_the_limit(scenario):
     scenario.do_all("accept", "assess", "dispatch")
     scenario.clock.set(scenario.task("mediate").warn_at + timedelta(seconds=1))
     assert [f.element_id for f in scenario.sweep().fired] == ["mediate_warning"]
-    assert doc_types(scenario)[-1] == "work_reminder"
+    assert scenario.doc_types()[-1] == "work_reminder"
     assert scenario.ready() == ["mediate"]
 
 
@@ -140,7 +132,7 @@ def test_supervision_may_escalate_with_a_risk_warning(scenario):
     scenario.sweep()
     scenario.do("supervise", {"supervision_decision": "escalate", "supervision_note": "群体投诉，升级预警"})
     assert {"escalate_warning_event", "supervision_end_escalated"} <= scenario.passed()
-    assert "risk_warning" in doc_types(scenario)
+    assert "risk_warning" in scenario.doc_types()
 
 
 # -- 检定、鉴定 time is not counted --------------------------------------------------------------------

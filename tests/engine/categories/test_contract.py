@@ -48,10 +48,6 @@ def at(*args) -> datetime:
     return datetime(*args, tzinfo=SHANGHAI)
 
 
-def doc_types(scenario) -> list[str]:
-    return [d.doc_type for d in scenario.documents()]
-
-
 def dispatch_as_routed(scenario) -> dict:
     proposal = scenario.task("dispatch").form_defaults
     scenario.do("dispatch", {"handling_level": proposal["handling_level"], "department": proposal["department"]})
@@ -75,7 +71,7 @@ def test_the_contract_intake_requires_the_amount(sessions, runtime, staff):
 def test_a_rejected_application_terminates_the_case(scenario):
     scenario.do("accept", {"accepted": False, "reject_reason": "已申请仲裁"})
     assert scenario.case().status == "terminated"
-    assert doc_types(scenario) == []
+    assert scenario.doc_types() == []
 
 
 # -- routing by amount and risk ----------------------------------------------------------------------
@@ -93,7 +89,7 @@ def test_routing_by_amount_and_risk(sessions, runtime, staff, clock, amount, col
     case.do("accept")
     case.do("assess", {**ASSESS, "risk_color": colour})
     assert dispatch_as_routed(case) == {"handling_level": level, "department": department}
-    assert ("risk_warning" in doc_types(case)) is (colour in ("红", "橙"))
+    assert ("risk_warning" in case.doc_types()) is (colour in ("红", "橙"))
 
 
 # -- agreement and judicial confirmation ---------------------------------------------------------------
@@ -109,7 +105,7 @@ def test_an_agreement_may_be_confirmed_by_the_court_then_the_case_is_archived(sc
     scenario.do("judicial_confirmation", {"confirmation_result": "confirmed", "court": "九原区人民法院"})
     scenario.do_all("notify_result", "follow_up", "archive")
     assert scenario.case().status == "concluded"
-    assert doc_types(scenario) == ["acceptance_notice", "transfer_order", "mediation_agreement", "result_notice"]
+    assert scenario.doc_types() == ["acceptance_notice", "transfer_order", "mediation_agreement", "result_notice"]
 
 
 def test_an_agreement_without_confirmation_goes_to_the_result_notice(scenario):
@@ -148,7 +144,7 @@ def test_failed_mediation_ends_with_a_termination_and_the_legal_route(scenario):
     to_mediation(scenario)
     scenario.do("mediate", mediate("failure"))
     scenario.do("legal_route", {"termination_reason": "买方拒绝付款", "legal_route": "litigation"})
-    assert doc_types(scenario)[-2:] == ["mediation_termination", "legal_route"]
+    assert scenario.doc_types()[-2:] == ["mediation_termination", "legal_route"]
     scenario.do_all("notify_result", "follow_up", "archive")
     assert scenario.case().status == "concluded"
 
@@ -184,7 +180,7 @@ def test_there_is_no_automatic_escalation_only_reminder_and_overdue(scenario):
     scenario.do("supervise", {"supervision_decision": "continue", "supervision_note": "限期办结"})
     assert scenario.ready() == ["mediate"]
     assert scenario.case().handling_level == "village"
-    assert doc_types(scenario)[-2:] == ["work_reminder", "supervision_letter"]
+    assert scenario.doc_types()[-2:] == ["work_reminder", "supervision_letter"]
 
 
 def test_the_supervisor_escalates_an_overdue_case(scenario):
@@ -215,7 +211,7 @@ def test_both_parties_consent_extends_the_month_once_by_30_days(scenario, sessio
         runtime.decide_extension(session, request.id, True, "同意", DIRECTOR)
     # 30 日 from Wednesday 1 April: 1 May is 劳动节 (1–5 May off) → Wednesday 6 May 2026.
     assert scenario.task("mediate").due_at == at(2026, 5, 6, 23, 59, 59)
-    assert doc_types(scenario)[-1] == "extension_notice"
+    assert scenario.doc_types()[-1] == "extension_notice"
     with sessions() as session, pytest.raises(ClockError, match="already been extended"):
         runtime.request_extension(session, task_id, "5 日", "再次", staff)
 

@@ -16,7 +16,7 @@ from engine.calendar import SHANGHAI
 from engine.errors import FormInvalid
 from engine.task_clock import ClockError
 from tests.conftest import ROOT
-from tests.engine.scenario import CaseScenario
+from tests.engine.scenario import CaseScenario, end_of_day, mediate
 
 INTAKE = {
     "title": "买卖合同货款纠纷（法院委派）",
@@ -45,26 +45,13 @@ DIRECTOR = Actor("director", frozenset({"director"}), "150207", "九原区综治
 INTAKE_STEPS = ("accept", "assess", "dispatch")
 
 
-def mediate(outcome: str) -> dict:
-    return {"mediation_outcome": outcome, "mediation_record": f"调解记录：{outcome}"}
-
-
-def end_of_day(year: int, month: int, day: int) -> datetime:
-    return datetime(year, month, day, 23, 59, 59, tzinfo=SHANGHAI)
-
-
 @pytest.fixture
 def scenario(sessions, runtime, staff, clock):
     return CaseScenario(sessions, runtime, staff, clock, category="court_referral", intake=INTAKE, answers=ANSWERS)
 
 
-def doc_types(scenario) -> list[str]:
-    return [d.doc_type for d in scenario.documents()]
-
-
 def timer_dues(scenario) -> dict:
     return {t.element_id: t.due_at for t in scenario.timers()}
-
 
 
 def test_the_intake_form_extends_the_generic_intake():
@@ -98,12 +85,12 @@ def test_high_risk_referrals_get_a_risk_warning(scenario, colour, warned):
     scenario.do("accept")
     scenario.do("assess", {"risk_color": colour, "assessment": "研判"})
     assert scenario.ready() == ["dispatch"]
-    assert ("risk_warning" in doc_types(scenario)) is warned
+    assert ("risk_warning" in scenario.doc_types()) is warned
 
 
 def test_mediation_has_thirty_days_and_an_automatic_return_three_days_later(scenario):
     scenario.do_all(*INTAKE_STEPS)
-    assert doc_types(scenario) == ["acceptance_notice", "transfer_order"]
+    assert scenario.doc_types() == ["acceptance_notice", "transfer_order"]
     mediation = scenario.task("mediate")
     # 30日 from Monday 2 March → Wednesday 1 April.
     assert (mediation.role, mediation.deadline, mediation.due_at) == ("mediator", "30 日", end_of_day(2026, 4, 1))
@@ -124,7 +111,7 @@ def test_an_agreement_is_reported_to_the_court_then_followed_up(scenario):
     assert scenario.ready() == ["follow_up"]
     scenario.do_all("follow_up", "archive")
     assert scenario.case().status == "concluded"
-    assert doc_types(scenario) == ["acceptance_notice", "transfer_order", "mediation_agreement", "result_notice"]
+    assert scenario.doc_types() == ["acceptance_notice", "transfer_order", "mediation_agreement", "result_notice"]
 
 
 # -- failure → back to the court ---------------------------------------------------------------------------
@@ -135,7 +122,7 @@ def test_failed_mediation_returns_the_case_to_the_court_without_follow_up(scenar
     # 3 日 from Monday 2 March → Thursday 5 March.
     assert (returned.role, returned.deadline, returned.due_at) == ("mediator", "3 日", end_of_day(2026, 3, 5))
     scenario.do("return_to_court")
-    assert doc_types(scenario)[-1] == "mediation_termination"
+    assert scenario.doc_types()[-1] == "mediation_termination"
     scenario.do("notify_result")
     assert scenario.ready() == ["archive"]
     scenario.do("archive")
@@ -155,7 +142,7 @@ def test_an_extension_with_consent_adds_30_days_once(scenario, sessions, runtime
     assert scenario.task("mediate").due_at == end_of_day(2026, 5, 6)
     # The automatic return moves too: 30日 from Tuesday 7 April → Thursday 7 May, a working day.
     assert timer_dues(scenario)["mediate_expired"] == end_of_day(2026, 5, 7)
-    assert doc_types(scenario)[-1] == "extension_notice"
+    assert scenario.doc_types()[-1] == "extension_notice"
     with sessions() as session, pytest.raises(ClockError, match="already been extended"):
         runtime.request_extension(session, scenario.task("mediate").id, "10 日", "再延期", staff)
     with sessions() as session, pytest.raises(ClockError, match="may not be paused"):
@@ -168,7 +155,7 @@ def test_the_reminder_fires_at_80_percent(scenario):
     scenario.do_all(*INTAKE_STEPS)
     scenario.clock.set(scenario.task("mediate").warn_at + timedelta(seconds=1))
     assert [(f.element_id, f.kind) for f in scenario.sweep().fired] == [("mediate_warning", "warning")]
-    assert doc_types(scenario)[-1] == "work_reminder"
+    assert scenario.doc_types()[-1] == "work_reminder"
     assert "warning_end" in scenario.passed()
 
 

@@ -17,7 +17,7 @@ from engine.errors import FormInvalid
 from engine.queries import deadline_state
 from engine.task_clock import ClockError
 from tests.conftest import ROOT
-from tests.engine.scenario import INTAKE, CaseScenario, mediate
+from tests.engine.scenario import CaseScenario, INTAKE, end_of_day, mediate
 
 DIRECTOR = Actor("director", frozenset({"director"}), "150207", "九原区综治中心主任")
 INTAKE_STEPS = ("accept", "assess", "dispatch")
@@ -42,14 +42,6 @@ def scenario(sessions, runtime, staff, clock):
     return CaseScenario(sessions, runtime, staff, clock, category="damages", intake=DAMAGES_INTAKE, answers=ANSWERS)
 
 
-def doc_types(scenario) -> list[str]:
-    return [d.doc_type for d in scenario.documents()]
-
-
-def end_of(year, month, day) -> datetime:
-    return datetime(year, month, day, 23, 59, 59, tzinfo=SHANGHAI)
-
-
 def test_the_intake_form_has_every_generic_field_plus_its_own():
     generic = json.loads((ROOT / "forms" / "intake.json").read_text(encoding="utf-8"))
     own = json.loads((ROOT / "forms" / "damages_intake.json").read_text(encoding="utf-8"))
@@ -67,7 +59,7 @@ def test_a_registered_damages_case_waits_for_acceptance_within_one_working_day(s
     accept = scenario.task("accept")
     assert (accept.role, accept.deadline, accept.form) == ("clerk", "1 工作日", "accept")
     # 1 工作日 from Monday 2 March 2026: Tuesday 3 March.
-    assert accept.due_at == end_of(2026, 3, 3)
+    assert accept.due_at == end_of_day(2026, 3, 3)
 
 
 def test_the_intake_form_keeps_every_generic_field_and_checks_its_own(sessions, runtime, staff, clock):
@@ -82,7 +74,7 @@ def test_a_rejected_application_terminates_the_case_without_an_acceptance_notice
     assert scenario.case().status == "terminated"
     assert scenario.ready() == []
     assert "end_rejected" in scenario.passed()
-    assert doc_types(scenario) == []
+    assert scenario.doc_types() == []
 
 
 # -- 调处 → 协议 → 司法确认 → 结果告知 → 回访 → 归档 ---------------------------------------------------------
@@ -92,18 +84,18 @@ def test_an_agreement_with_judicial_confirmation_is_concluded_and_archived(scena
     mediation = scenario.task("mediate")
     assert (mediation.role, mediation.deadline, mediation.form) == ("mediator", "30 日", "mediate")
     # 30 日 from Monday 2 March 2026 ends Wednesday 1 April, a working day (人民调解 一般一个月内调结).
-    assert mediation.due_at == end_of(2026, 4, 1)
+    assert mediation.due_at == end_of_day(2026, 4, 1)
     scenario.do("mediate", mediate("success"))
     scenario.do("agreement", {**ANSWERS["agreement"], "apply_judicial_confirmation": True})
     assert scenario.ready() == ["judicial_confirmation"]
     # Both parties apply within 30 日 of the agreement: from 2 March that is again 1 April.
-    assert scenario.task("judicial_confirmation").due_at == end_of(2026, 4, 1)
+    assert scenario.task("judicial_confirmation").due_at == end_of_day(2026, 4, 1)
     scenario.do("judicial_confirmation", {"confirmation_result": "confirmed", "court": "九原区人民法院"})
     scenario.do_all("notify_result", "follow_up", "archive")
     case = scenario.case()
     assert case.status == "concluded"
     assert case.data["confirmation_result"] == "confirmed"
-    assert doc_types(scenario) == ["acceptance_notice", "transfer_order", "mediation_agreement", "result_notice"]
+    assert scenario.doc_types() == ["acceptance_notice", "transfer_order", "mediation_agreement", "result_notice"]
     assert {"judicial_gateway", "judicial_confirmation_call", "end_archived"} <= scenario.passed()
 
 
@@ -118,7 +110,7 @@ def test_failed_mediation_ends_with_a_termination_and_the_legal_route(scenario):
     assert scenario.ready() == ["legal_route"]
     scenario.do_all("legal_route", "notify_result", "follow_up", "archive")
     assert scenario.case().status == "concluded"
-    assert doc_types(scenario) == ["acceptance_notice", "transfer_order", "mediation_termination", "legal_route",
+    assert scenario.doc_types() == ["acceptance_notice", "transfer_order", "mediation_termination", "legal_route",
                                    "result_notice"]
 
 
@@ -147,7 +139,7 @@ def test_routing_by_risk_and_complexity(scenario, colour, complexity, level, dep
     assert dispatch.role == "director"
     assert dispatch.form_defaults["handling_level"] == level
     assert dispatch.form_defaults["department"] == department
-    assert ("risk_warning" in doc_types(scenario)) is warned
+    assert ("risk_warning" in scenario.doc_types()) is warned
     assert ("risk_warning_event" in scenario.passed()) is warned
 
 
@@ -165,7 +157,7 @@ def test_escalation_climbs_village_township_county_then_ends_in_the_legal_route(
     assert scenario.ready() == ["legal_route"]
     assert [e.data for e in scenario.events("level_changed")] == [
         {"from": "village", "to": "township"}, {"from": "township", "to": "county"}]
-    assert doc_types(scenario).count("transfer_order") == 3  # the dispatch and each 提级调处
+    assert scenario.doc_types().count("transfer_order") == 3  # the dispatch and each 提级调处
 
 
 # -- 临期, 超期 and 督办 ----------------------------------------------------------------------------------
@@ -177,7 +169,7 @@ def test_a_work_reminder_is_issued_at_eighty_percent_of_the_limit(scenario):
     assert scenario.sweep().fired == []
     scenario.clock.advance(seconds=2)
     assert [(f.element_id, f.kind) for f in scenario.sweep().fired] == [("mediate_warning", "warning")]
-    assert doc_types(scenario)[-1] == "work_reminder"
+    assert scenario.doc_types()[-1] == "work_reminder"
     assert "warning_end" in scenario.passed()
     scenario.do("mediate", mediate("success"))
     assert scenario.ready() == ["agreement"]
@@ -185,14 +177,14 @@ def test_a_work_reminder_is_issued_at_eighty_percent_of_the_limit(scenario):
 
 def test_an_overdue_mediation_is_supervised_while_the_mediator_keeps_it(scenario):
     scenario.do_all(*INTAKE_STEPS)
-    scenario.clock.set(end_of(2026, 4, 1) + timedelta(minutes=1))
+    scenario.clock.set(end_of_day(2026, 4, 1) + timedelta(minutes=1))
     assert sorted(f.kind for f in scenario.sweep().fired) == ["overdue", "warning"]
     assert scenario.case().is_overdue
     assert scenario.ready() == ["mediate", "supervise"]
     scenario.do("supervise", {"supervision_decision": "continue", "supervision_note": "请三日内调结"}, actor=DIRECTOR)
     assert scenario.ready() == ["mediate"]
     assert "supervision_end" in scenario.passed()
-    assert "supervision_letter" in doc_types(scenario)
+    assert "supervision_letter" in scenario.doc_types()
     scenario.do("mediate", mediate("success"))
     assert not scenario.case().is_overdue
 
@@ -211,7 +203,7 @@ def test_supervision_can_lift_an_overdue_case_to_the_township(scenario):
     assert {"escalate_throw", "supervision_end_escalated", "mediate_escalate_signal", "raise_level"} <= passed
     # The new round has a fresh 30 日 from the moment of escalation (Thursday 2 April 00:00:59 → 2 May, a
     # Saturday in the 劳动节 holiday of 1–5 May → Wednesday 6 May).
-    assert scenario.task("mediate").due_at == end_of(2026, 5, 6)
+    assert scenario.task("mediate").due_at == end_of_day(2026, 5, 6)
 
 
 # -- 鉴定: the clock stops and the deadline moves by the paused time ----------------------------------
@@ -220,7 +212,7 @@ def test_a_pause_for_appraisal_moves_the_mediation_deadline(scenario, sessions, 
     scenario.do_all(*INTAKE_STEPS)
     task_id = scenario.task("mediate").id
     original_due = scenario.task("mediate").due_at
-    assert original_due == end_of(2026, 4, 1)
+    assert original_due == end_of_day(2026, 4, 1)
     with sessions() as session, pytest.raises(ClockError, match="鉴定"):
         runtime.pause_clock(session, task_id, "听证", staff)  # only 鉴定 stops this clock
 
@@ -238,7 +230,7 @@ def test_a_pause_for_appraisal_moves_the_mediation_deadline(scenario, sessions, 
     # Paused 5 March 09:00 → 7 April 09:00 = 33 days, not counted: 1 April + 33 days = Tuesday 4 May, in
     # the 劳动节 holiday (1–5 May) → Wednesday 6 May.
     moved = scenario.task("mediate").due_at
-    assert moved == end_of(2026, 5, 6)
+    assert moved == end_of_day(2026, 5, 6)
     assert {t.kind: t.due_at for t in scenario.timers()}["overdue"] == moved
     clock.set(moved - timedelta(minutes=1))
     assert "overdue" not in [f.kind for f in scenario.sweep().fired]

@@ -13,7 +13,7 @@ from engine.actors import Actor
 from engine.calendar import SHANGHAI
 from engine.queries import deadline_state
 from engine.task_clock import ClockError
-from tests.engine.scenario import CaseScenario
+from tests.engine.scenario import CaseScenario, end_of_day, mediate
 
 INTAKE = {
     "title": "养殖场异味及噪声扰民",
@@ -43,21 +43,9 @@ INTAKE_STEPS = ("accept", "assess", "dispatch")
 THREE_DEPARTMENTS = "生态环境局,住建局,乡镇人民政府"
 
 
-def mediate(outcome: str) -> dict:
-    return {"mediation_outcome": outcome, "mediation_record": f"调解记录：{outcome}"}
-
-
-def end_of_day(year: int, month: int, day: int) -> datetime:
-    return datetime(year, month, day, 23, 59, 59, tzinfo=SHANGHAI)
-
-
 @pytest.fixture
 def scenario(sessions, runtime, staff, clock):
     return CaseScenario(sessions, runtime, staff, clock, category="environment", intake=INTAKE, answers=ANSWERS)
-
-
-def doc_types(scenario) -> list[str]:
-    return [d.doc_type for d in scenario.documents()]
 
 
 def hold_meeting(scenario) -> None:
@@ -87,7 +75,7 @@ def test_routing_table_proposes_level_and_department(scenario, colour, pollution
     scenario.do("assess", {"risk_color": colour, "pollution_type": pollution, "assessment": "研判"})
     dispatch = scenario.task("dispatch")
     assert (dispatch.form_defaults["handling_level"], dispatch.form_defaults["department"]) == (level, department)
-    assert ("risk_warning" in doc_types(scenario)) is (colour in ("红", "橙"))
+    assert ("risk_warning" in scenario.doc_types()) is (colour in ("红", "橙"))
 
 
 # -- 联席会议 ----------------------------------------------------------------------------------------
@@ -119,7 +107,7 @@ def test_one_department_goes_straight_to_mediation(scenario):
 def test_successful_mediation_without_judicial_confirmation_is_archived(scenario):
     scenario.do_all(*INTAKE_STEPS, ("mediate", mediate("success")), "agreement", "notify_result", "follow_up", "archive")
     assert scenario.case().status == "concluded"
-    assert doc_types(scenario) == ["acceptance_notice", "transfer_order", "mediation_agreement", "result_notice"]
+    assert scenario.doc_types() == ["acceptance_notice", "transfer_order", "mediation_agreement", "result_notice"]
     assert "judicial_confirmation_call" not in scenario.passed()
 
 
@@ -134,7 +122,7 @@ def test_an_agreement_can_go_to_judicial_confirmation(scenario):
 def test_failed_mediation_ends_with_termination_and_the_legal_route(scenario):
     scenario.do_all(*INTAKE_STEPS, ("mediate", mediate("failure")))
     scenario.do("mediation_end")
-    assert doc_types(scenario)[-2:] == ["mediation_termination", "legal_route"]
+    assert scenario.doc_types()[-2:] == ["mediation_termination", "legal_route"]
     scenario.do_all("notify_result", "follow_up", "archive")
     assert scenario.case().status == "concluded"
 
@@ -193,7 +181,7 @@ def test_the_reminder_fires_at_80_percent(scenario):
     mediation = scenario.task("mediate")
     scenario.clock.set(mediation.warn_at + timedelta(seconds=1))
     assert [(f.element_id, f.kind) for f in scenario.sweep().fired] == [("mediate_warning", "warning")]
-    assert doc_types(scenario)[-1] == "work_reminder"
+    assert scenario.doc_types()[-1] == "work_reminder"
     assert "warning_end" in scenario.passed()
 
 
@@ -216,7 +204,7 @@ def test_supervision_escalates_township_to_county_then_ends_in_the_legal_route(s
     assert scenario.ready() == ["mediate"]
     assert scenario.case().handling_level == "county"
     assert [e.data for e in scenario.events("level_changed")] == [{"from": "township", "to": "county"}]
-    assert doc_types(scenario)[-1] == "transfer_order"
+    assert scenario.doc_types()[-1] == "transfer_order"
     second = scenario.task("mediate")
     assert second.id != first.id
     scenario.clock.set(second.due_at + timedelta(minutes=1))

@@ -12,7 +12,7 @@ import pytest
 
 from engine.actors import Actor
 from engine.calendar import SHANGHAI
-from tests.engine.scenario import CaseScenario
+from tests.engine.scenario import CaseScenario, end_of_day, mediate
 
 INTAKE = {
     "title": "征地补偿标准争议",
@@ -50,21 +50,9 @@ def review(route: str) -> dict:
     return {"route_decision": route, "review_note": f"研判：{route}", "contested_act": "征收补偿决定"}
 
 
-def mediate(outcome: str) -> dict:
-    return {"mediation_outcome": outcome, "mediation_record": f"调解记录：{outcome}"}
-
-
-def end_of_day(year: int, month: int, day: int) -> datetime:
-    return datetime(year, month, day, 23, 59, 59, tzinfo=SHANGHAI)
-
-
 @pytest.fixture
 def scenario(sessions, runtime, staff, clock):
     return CaseScenario(sessions, runtime, staff, clock, category="expropriation", intake=INTAKE, answers=ANSWERS)
-
-
-def doc_types(scenario) -> list[str]:
-    return [d.doc_type for d in scenario.documents()]
 
 
 def to_mediation(scenario, departments: str = "自然资源局") -> None:
@@ -84,7 +72,7 @@ def test_a_rejected_application_terminates_the_case(scenario):
     scenario.do("accept", {"accepted": False, "reject_reason": "已进入诉讼程序"})
     assert scenario.case().status == "terminated"
     assert scenario.ready() == []
-    assert doc_types(scenario) == []
+    assert scenario.doc_types() == []
 
 
 # -- 研判 and 分流 -----------------------------------------------------------------------------------
@@ -100,13 +88,13 @@ def test_routing_table_proposes_level_and_department(scenario, colour, group, le
     scenario.do("assess", {"risk_color": colour, "group_dispute": group, "assessment": "研判"})
     dispatch = scenario.task("dispatch")
     assert (dispatch.form_defaults["handling_level"], dispatch.form_defaults["department"]) == (level, department)
-    assert ("risk_warning" in doc_types(scenario)) is (colour in ("红", "橙"))
-    assert doc_types(scenario)[0] == "acceptance_notice"
+    assert ("risk_warning" in scenario.doc_types()) is (colour in ("红", "橙"))
+    assert scenario.doc_types()[0] == "acceptance_notice"
 
 
 def test_dispatch_issues_a_transfer_order_and_opens_the_legal_review(scenario):
     scenario.do_all(*INTAKE_STEPS)
-    assert doc_types(scenario) == ["acceptance_notice", "transfer_order"]
+    assert scenario.doc_types() == ["acceptance_notice", "transfer_order"]
     legal_review = scenario.task("legal_review")
     # 3 工作日 from Monday 2 March: 3, 4, 5 March → Thursday 5 March.
     assert (legal_review.role, legal_review.deadline, legal_review.due_at) == (
@@ -144,7 +132,7 @@ def test_routing_out_guides_the_party_and_issues_the_legal_route(scenario, route
     scenario.do_all("notify_result", "follow_up", "archive")
     case = scenario.case()
     assert case.status == "concluded"
-    assert doc_types(scenario)[-1] == "result_notice"
+    assert scenario.doc_types()[-1] == "result_notice"
     assert "meeting_gateway" not in scenario.passed()
 
 
@@ -168,7 +156,7 @@ def test_mediation_with_one_department_needs_no_joint_meeting_and_ends_in_an_agr
     scenario.do("mediate", mediate("success"))
     scenario.do_all("agreement", "notify_result", "follow_up", "archive")
     assert scenario.case().status == "concluded"
-    assert doc_types(scenario) == ["acceptance_notice", "transfer_order", "mediation_agreement", "result_notice"]
+    assert scenario.doc_types() == ["acceptance_notice", "transfer_order", "mediation_agreement", "result_notice"]
     completed = [e.element_id for e in scenario.events("task_completed")]
     assert completed == ["accept", "assess", "dispatch", "legal_review", "mediate", "agreement", "notify_result",
                          "follow_up", "archive"]
@@ -194,7 +182,7 @@ def test_failed_mediation_ends_with_termination_and_the_legal_route(scenario):
     scenario.do("mediate", mediate("failure"))
     assert scenario.ready() == ["mediation_end"]
     scenario.do("mediation_end")
-    assert doc_types(scenario)[-2:] == ["mediation_termination", "legal_route"]
+    assert scenario.doc_types()[-2:] == ["mediation_termination", "legal_route"]
     scenario.do_all("notify_result", "follow_up", "archive")
     assert scenario.case().status == "concluded"
 
@@ -208,7 +196,7 @@ def test_the_reminder_fires_at_80_percent_and_issues_a_work_reminder(scenario):
     assert scenario.sweep().fired == []
     scenario.clock.advance(seconds=2)
     assert [(f.element_id, f.kind) for f in scenario.sweep().fired] == [("mediate_warning", "warning")]
-    assert doc_types(scenario)[-1] == "work_reminder"
+    assert scenario.doc_types()[-1] == "work_reminder"
     assert scenario.ready() == ["mediate"]
     assert "warning_end" in scenario.passed()
 
@@ -237,7 +225,7 @@ def test_escalating_supervision_ends_the_mediation_and_routes_out(scenario):
     assert [e.task_id for e in scenario.events("task_cancelled")] == [mediation.id]
     assert {"escalate_throw", "supervision_end_escalated"} <= scenario.passed()
     scenario.do("mediation_end")
-    assert doc_types(scenario)[-2:] == ["mediation_termination", "legal_route"]
+    assert scenario.doc_types()[-2:] == ["mediation_termination", "legal_route"]
 
 
 # -- 回访 → 二次督办 → handled again ------------------------------------------------------------------

@@ -45,10 +45,6 @@ def at(*args) -> datetime:
     return datetime(*args, tzinfo=SHANGHAI)
 
 
-def doc_types(scenario) -> list[str]:
-    return [d.doc_type for d in scenario.documents()]
-
-
 def dispatch_as_routed(scenario) -> dict:
     proposal = scenario.task("dispatch").form_defaults
     scenario.do("dispatch", {"handling_level": proposal["handling_level"], "department": proposal["department"]})
@@ -66,7 +62,7 @@ def test_a_rejected_application_terminates_the_case(scenario):
     scenario.do("accept", {"accepted": False, "reject_reason": "已由人民法院受理"})
     assert scenario.case().status == "terminated"
     assert scenario.ready() == []
-    assert doc_types(scenario) == []
+    assert scenario.doc_types() == []
 
 
 def test_clear_ownership_is_mediated_and_archived(scenario):
@@ -77,7 +73,7 @@ def test_clear_ownership_is_mediated_and_archived(scenario):
     scenario.do_all(("mediate", mediate("success")), "agreement", "notify_result", "follow_up", "archive")
     assert scenario.case().status == "concluded"
     assert "ownership_referral" not in scenario.passed()
-    assert doc_types(scenario) == ["acceptance_notice", "transfer_order", "mediation_agreement", "result_notice"]
+    assert scenario.doc_types() == ["acceptance_notice", "transfer_order", "mediation_agreement", "result_notice"]
 
 
 # -- 引导确权 -----------------------------------------------------------------------------------------
@@ -94,18 +90,18 @@ def test_unclear_ownership_is_guided_to_the_township_government_across_qingming(
     assert referral.due_at == at(2026, 4, 10, 23, 59, 59)
     scenario.do("ownership_referral")
     assert scenario.ready() == ["notify_result"]
-    assert doc_types(scenario) == ["acceptance_notice", "legal_route"]  # no mediation, no transfer
+    assert scenario.doc_types() == ["acceptance_notice", "legal_route"]  # no mediation, no transfer
     assert "dispatch" not in scenario.passed()
     scenario.do_all("notify_result", "follow_up", "archive")
     assert scenario.case().status == "concluded"
-    assert doc_types(scenario)[-1] == "result_notice"
+    assert scenario.doc_types()[-1] == "result_notice"
 
 
 def test_high_risk_unclear_ownership_is_warned_before_the_referral(scenario):
     scenario.do("accept")
     scenario.do("assess", {**UNCLEAR, "risk_color": "橙", "assessment": "双方扬言动手"})
     assert scenario.ready() == ["ownership_referral"]
-    assert doc_types(scenario) == ["acceptance_notice", "risk_warning"]
+    assert scenario.doc_types() == ["acceptance_notice", "risk_warning"]
 
 
 def test_a_dissatisfied_party_is_guided_again_after_a_second_supervision(scenario):
@@ -117,7 +113,7 @@ def test_a_dissatisfied_party_is_guided_again_after_a_second_supervision(scenari
     assert scenario.ready() == ["ownership_referral"]
     scenario.do_all("ownership_referral", "notify_result", "follow_up", "archive")
     assert scenario.case().status == "concluded"
-    assert doc_types(scenario).count("legal_route") == 2
+    assert scenario.doc_types().count("legal_route") == 2
 
 
 # -- routing ---------------------------------------------------------------------------------------
@@ -132,7 +128,7 @@ def test_routing_by_risk_and_complexity(scenario, colour, complexity, level, dep
     scenario.do("accept")
     scenario.do("assess", {**CLEAR, "risk_color": colour, "complexity": complexity})
     assert dispatch_as_routed(scenario) == {"handling_level": level, "department": department}
-    assert ("risk_warning" in doc_types(scenario)) is warned
+    assert ("risk_warning" in scenario.doc_types()) is warned
 
 
 # -- mediation -------------------------------------------------------------------------------------
@@ -150,7 +146,7 @@ def test_failed_mediation_ends_with_a_termination_and_the_legal_route(scenario):
     to_mediation(scenario)
     scenario.do("mediate", mediate("failure"))
     scenario.do("legal_route")
-    assert doc_types(scenario)[-2:] == ["mediation_termination", "legal_route"]
+    assert scenario.doc_types()[-2:] == ["mediation_termination", "legal_route"]
     assert scenario.ready() == ["notify_result"]
 
 
@@ -182,7 +178,7 @@ def test_reminder_overdue_and_continued_supervision(scenario):
     assert scenario.ready() == ["mediate", "supervise"]
     scenario.do("supervise", {"supervision_decision": "continue", "supervision_note": "限期化解"})
     assert scenario.ready() == ["mediate"]
-    assert doc_types(scenario)[-2:] == ["work_reminder", "supervision_letter"]
+    assert scenario.doc_types()[-2:] == ["work_reminder", "supervision_letter"]
 
 
 def test_the_supervisor_escalates_and_a_leader_may_take_the_case(scenario):

@@ -12,7 +12,7 @@ import pytest
 
 from engine.actors import Actor
 from engine.calendar import SHANGHAI
-from tests.engine.scenario import CaseScenario
+from tests.engine.scenario import CaseScenario, mediate
 
 LIAISON = Actor("liaison", frozenset({"liaison"}), "150207", "人社局劳动保障监察大队联络员")
 DIRECTOR = Actor("director", frozenset({"director"}), "150207", "九原区综治中心主任")
@@ -49,10 +49,6 @@ ANSWERS = {
 ARREARS_ASSESS = {"wage_arrears": True, "workers_count": 12, "wage_amount": 360000, "assessment": "农民工群体欠薪"}
 
 
-def mediate(outcome: str) -> dict:
-    return {"mediation_outcome": outcome, "mediation_record": f"调解记录：{outcome}"}
-
-
 def at(year, month, day, hour=23, minute=59, second=59) -> datetime:
     return datetime(year, month, day, hour, minute, second, tzinfo=SHANGHAI)
 
@@ -64,10 +60,6 @@ def new_case(sessions, runtime, staff, clock, **kw) -> CaseScenario:
 @pytest.fixture
 def scenario(sessions, runtime, staff, clock):
     return new_case(sessions, runtime, staff, clock)
-
-
-def doc_types(scenario) -> list[str]:
-    return [d.doc_type for d in scenario.documents()]
 
 
 def start_arrears_case(scenario) -> None:
@@ -106,7 +98,7 @@ def test_an_agreement_the_employer_performs_is_told_followed_up_and_archived(sce
     assert scenario.ready() == ["archive"]
     scenario.do("archive")
     assert scenario.case().status == "concluded"
-    assert doc_types(scenario) == ["acceptance_notice", "transfer_order", "mediation_agreement", "result_notice"]
+    assert scenario.doc_types() == ["acceptance_notice", "transfer_order", "mediation_agreement", "result_notice"]
     assert scenario.timers() == []
 
 
@@ -116,7 +108,7 @@ def test_an_unpaid_wage_agreement_leads_to_the_payment_order_guidance(scenario):
     assert scenario.ready() == ["payment_order_guidance"]
     scenario.do("payment_order_guidance")
     assert scenario.ready() == ["notify_result"]
-    assert doc_types(scenario)[-1] == "legal_route"
+    assert scenario.doc_types()[-1] == "legal_route"
     scenario.do_all("notify_result", "follow_up", "archive")
     assert scenario.case().status == "concluded"
 
@@ -129,8 +121,8 @@ def test_another_unperformed_agreement_leads_to_arbitration_under_article_15(sce
     scenario.do("breach_notice")
     assert scenario.ready() == ["notify_result"]
     # The mediation itself succeeded: a 法治化路线图, but no 调解终结书.
-    assert "mediation_termination" not in doc_types(scenario)
-    assert doc_types(scenario)[-1] == "legal_route"
+    assert "mediation_termination" not in scenario.doc_types()
+    assert scenario.doc_types()[-1] == "legal_route"
 
 
 def test_a_failed_mediation_tells_the_parties_they_may_apply_for_arbitration(scenario):
@@ -139,7 +131,7 @@ def test_a_failed_mediation_tells_the_parties_they_may_apply_for_arbitration(sce
     # 告知 3 工作日 [U] from Monday 2 March: 3, 4, 5 March → Thursday 5 March.
     assert scenario.task("arbitration_notice").due_at == at(2026, 3, 5)
     scenario.do("arbitration_notice")
-    assert doc_types(scenario)[-2:] == ["mediation_termination", "legal_route"]
+    assert scenario.doc_types()[-2:] == ["mediation_termination", "legal_route"]
     scenario.do_all("notify_result", "follow_up", "archive")
     assert scenario.case().status == "concluded"
 
@@ -169,7 +161,7 @@ def test_the_reminder_fires_at_eighty_percent_and_the_mediator_can_still_settle(
     national_day_case.clock.set(mediation.warn_at + timedelta(minutes=1))
     fired = national_day_case.sweep().fired
     assert [(f.element_id, f.kind) for f in fired] == [("mediate_warning", "warning")]
-    assert "work_reminder" in doc_types(national_day_case)
+    assert "work_reminder" in national_day_case.doc_types()
     national_day_case.do("mediate", mediate("success"))
     assert national_day_case.ready() == ["agreement"]
 
@@ -186,7 +178,7 @@ def test_no_agreement_within_fifteen_days_ends_mediation_and_starts_supervision(
     national_day_case.do("supervise", {"supervision_decision": "continue", "supervision_note": "尽快告知仲裁途径"})
     assert "supervision_end" in national_day_case.passed()
     national_day_case.do("arbitration_notice")
-    assert doc_types(national_day_case)[-2:] == ["mediation_termination", "legal_route"]
+    assert national_day_case.doc_types()[-2:] == ["mediation_termination", "legal_route"]
 
 
 def test_supervision_may_escalate_an_expired_mediation_with_a_risk_warning(national_day_case):
@@ -194,7 +186,7 @@ def test_supervision_may_escalate_an_expired_mediation_with_a_risk_warning(natio
     national_day_case.sweep()
     national_day_case.do("supervise", {"supervision_decision": "escalate", "supervision_note": "升级预警"})
     assert {"escalate_warning_event", "supervision_end_escalated"} <= national_day_case.passed()
-    assert doc_types(national_day_case).count("risk_warning") == 1
+    assert national_day_case.doc_types().count("risk_warning") == 1
     assert national_day_case.ready() == ["arbitration_notice"]
 
 
@@ -217,7 +209,7 @@ def test_the_group_risk_table(scenario, arrears, workers, amount, colour, level)
     assert (case.risk_color, case.handling_level) == (colour, level)
     assert scenario.task("dispatch").form_defaults["handling_level"] == level
     assert ("risk_warning_event" in scenario.passed()) is (colour in ("红", "橙"))
-    assert ("risk_warning" in doc_types(scenario)) is (colour in ("红", "橙"))
+    assert ("risk_warning" in scenario.doc_types()) is (colour in ("红", "橙"))
 
 
 # -- 欠薪: 劳动保障监察 in parallel with mediation ------------------------------------------------------
@@ -236,7 +228,7 @@ def test_wage_arrears_go_to_labour_inspection_alongside_mediation(arrears_case):
     assert accept.role == "liaison"
     # 5 工作日 from Monday 5 January 2026: 6, 7, 8, 9, 12 January → Monday 12 January.
     assert accept.due_at == at(2026, 1, 12)
-    assert doc_types(arrears_case) == ["acceptance_notice", "risk_warning", "transfer_order"]
+    assert arrears_case.doc_types() == ["acceptance_notice", "risk_warning", "transfer_order"]
 
 
 def test_sixty_working_days_of_inspection_cross_the_spring_festival(arrears_case):
@@ -284,7 +276,7 @@ def test_an_approved_extension_adds_thirty_working_days_to_the_inspection(arrear
     extended = arrears_case.task("inspection").due_at
     assert extended == at(2026, 5, 20)
     assert [t.due_at for t in arrears_case.timers() if t.element_id == "inspection_overdue"] == [extended]
-    assert doc_types(arrears_case)[-1] == "extension_notice"
+    assert arrears_case.doc_types()[-1] == "extension_notice"
     with sessions() as session, pytest.raises(Exception, match="already been extended"):
         runtime.request_extension(session, task.id, "30 工作日", "再次延长", LIAISON)
 
@@ -301,7 +293,7 @@ def test_an_overdue_inspection_is_supervised_and_may_be_escalated(arrears_case):
     assert arrears_case.ready() == ["inspection", "supervise"]
     arrears_case.do("supervise", {"supervision_decision": "escalate", "supervision_note": "监察超期，升级预警"})
     assert {"inspection_escalate_event", "inspection_supervision_end_escalated"} <= arrears_case.passed()
-    assert doc_types(arrears_case).count("risk_warning") == 2  # 红 at 研判, then the escalation
+    assert arrears_case.doc_types().count("risk_warning") == 2  # 红 at 研判, then the escalation
     arrears_case.do("inspection", actor=LIAISON)
     assert arrears_case.ready() == ["notify_result"]
 

@@ -13,7 +13,7 @@ import pytest
 
 from engine.actors import Actor
 from engine.calendar import SHANGHAI
-from tests.engine.scenario import CaseScenario
+from tests.engine.scenario import CaseScenario, mediate
 
 LIAISON = Actor("liaison", frozenset({"liaison"}), "150207", "农村土地承包仲裁委员会联络员")
 DIRECTOR = Actor("director", frozenset({"director"}), "150207", "九原区综治中心主任")
@@ -48,10 +48,6 @@ LAND_ACQUISITION = {"risk_color": "橙", "complexity": "complex", "land_acquisit
                     "assessment": "对征地补偿标准有异议，涉及二十余户"}
 
 
-def mediate(outcome: str) -> dict:
-    return {"mediation_outcome": outcome, "mediation_record": f"调解记录：{outcome}"}
-
-
 def at(year, month, day) -> datetime:
     return datetime(year, month, day, 23, 59, 59, tzinfo=SHANGHAI)
 
@@ -59,10 +55,6 @@ def at(year, month, day) -> datetime:
 @pytest.fixture
 def scenario(sessions, runtime, staff, clock):
     return CaseScenario(sessions, runtime, staff, clock, category="land_forest", intake=INTAKE, answers=ANSWERS)
-
-
-def doc_types(scenario) -> list[str]:
-    return [d.doc_type for d in scenario.documents()]
 
 
 def overdue_and_supervise(scenario, decision: str) -> None:
@@ -82,7 +74,7 @@ def test_a_settled_dispute_is_told_followed_up_and_archived(scenario):
     assert scenario.task("mediate").due_at == at(2026, 4, 1)
     scenario.do_all(("mediate", mediate("success")), "agreement", "notify_result", "follow_up", "archive")
     assert scenario.case().status == "concluded"
-    assert doc_types(scenario) == ["acceptance_notice", "transfer_order", "mediation_agreement", "result_notice"]
+    assert scenario.doc_types() == ["acceptance_notice", "transfer_order", "mediation_agreement", "result_notice"]
 
 
 @pytest.mark.parametrize("colour, complexity, level, warned", [
@@ -94,7 +86,7 @@ def test_routing_and_the_risk_warning(scenario, colour, complexity, level, warne
     scenario.do("assess", {"risk_color": colour, "complexity": complexity, "land_acquisition_compensation": False,
                            "assessment": "研判"})
     assert scenario.task("dispatch").form_defaults["handling_level"] == level
-    assert ("risk_warning" in doc_types(scenario)) is warned
+    assert ("risk_warning" in scenario.doc_types()) is warned
 
 
 # -- 征地补偿: outside the land-contract arbitration ---------------------------------------------------
@@ -103,10 +95,10 @@ def test_a_land_acquisition_compensation_dispute_is_guided_to_review_or_litigati
     scenario.do("accept")
     scenario.do("assess", LAND_ACQUISITION)
     assert scenario.ready() == ["admin_route_guidance"]
-    assert "risk_warning" in doc_types(scenario)  # 橙 is warned before it leaves
+    assert "risk_warning" in scenario.doc_types()  # 橙 is warned before it leaves
     scenario.do("admin_route_guidance")
-    assert doc_types(scenario)[-1] == "legal_route"
-    assert "transfer_order" not in doc_types(scenario)
+    assert scenario.doc_types()[-1] == "legal_route"
+    assert "transfer_order" not in scenario.doc_types()
     scenario.do_all("notify_result", "follow_up", "archive")
     assert scenario.case().status == "concluded"
     assert "arbitration_referral" not in [e.element_id for e in scenario.events("task_created")]
@@ -130,7 +122,7 @@ def test_a_failed_mediation_is_referred_to_land_contract_arbitration(scenario):
     scenario.do_all("accept", "assess", "dispatch", ("mediate", mediate("failure")))
     assert scenario.ready() == ["arbitration_referral"]
     scenario.do("arbitration_referral")
-    assert doc_types(scenario)[-2:] == ["mediation_termination", "legal_route"]
+    assert scenario.doc_types()[-2:] == ["mediation_termination", "legal_route"]
     accept = scenario.task("arbitration_accept")
     assert accept.role == "liaison"
     # 5 工作日 from Monday 2 March 2026: 3, 4, 5, 6, 9 March → Monday 9 March.
@@ -153,7 +145,7 @@ def test_a_complex_arbitration_may_be_extended_by_thirty_days_once(scenario, ses
         runtime.decide_extension(session, request.id, True, "经仲裁委主任批准", DIRECTOR)
     # 30日 from Wednesday 6 May 2026: 6 + 30 = Friday 5 June, a working day.
     assert scenario.task("arbitration_award").due_at == at(2026, 6, 5)
-    assert doc_types(scenario)[-1] == "extension_notice"
+    assert scenario.doc_types()[-1] == "extension_notice"
     with sessions() as session, pytest.raises(Exception, match="already been extended"):
         runtime.request_extension(session, task.id, "10 日", "再次延长", LIAISON)
 
@@ -189,7 +181,7 @@ def test_the_reminder_fires_at_eighty_percent(scenario):
     scenario.do_all("accept", "assess", "dispatch")
     scenario.clock.set(scenario.task("mediate").warn_at + timedelta(seconds=1))
     assert [f.element_id for f in scenario.sweep().fired] == ["mediate_warning"]
-    assert doc_types(scenario)[-1] == "work_reminder"
+    assert scenario.doc_types()[-1] == "work_reminder"
 
 
 def test_continued_supervision_leaves_the_mediation_where_it_is(scenario):
@@ -205,7 +197,7 @@ def test_supervision_escalates_village_township_county_then_refers_to_arbitratio
     overdue_and_supervise(scenario, "escalate")
     assert scenario.case().handling_level == "township"
     assert scenario.ready() == ["mediate"]
-    assert doc_types(scenario).count("transfer_order") == 2
+    assert scenario.doc_types().count("transfer_order") == 2
     overdue_and_supervise(scenario, "escalate")
     assert scenario.case().handling_level == "county"
     overdue_and_supervise(scenario, "escalate")

@@ -52,10 +52,6 @@ def at(*args) -> datetime:
     return datetime(*args, tzinfo=SHANGHAI)
 
 
-def doc_types(scenario) -> list[str]:
-    return [d.doc_type for d in scenario.documents()]
-
-
 def dispatch_as_routed(scenario) -> dict:
     """The director accepts what the routing table proposed."""
     proposal = scenario.task("dispatch").form_defaults
@@ -77,7 +73,7 @@ def test_a_rejected_application_terminates_the_case(scenario):
     assert scenario.case().status == "terminated"
     assert scenario.ready() == []
     assert "acceptance_notice_event" not in scenario.passed()
-    assert doc_types(scenario) == []
+    assert scenario.doc_types() == []
 
 
 def test_a_case_without_violence_goes_straight_to_routing_and_mediation_and_is_archived(scenario):
@@ -97,7 +93,7 @@ def test_a_case_without_violence_goes_straight_to_routing_and_mediation_and_is_a
     scenario.do_all(("mediate", mediate("success")), "agreement", "notify_result", "follow_up", "archive")
     case = scenario.case()
     assert case.status == "concluded"
-    assert doc_types(scenario) == ["acceptance_notice", "transfer_order", "mediation_agreement", "result_notice"]
+    assert scenario.doc_types() == ["acceptance_notice", "transfer_order", "mediation_agreement", "result_notice"]
     assert scenario.timers() == []
 
 
@@ -115,12 +111,12 @@ def test_urgent_violence_gets_a_24_hour_protection_order_task_that_crosses_midni
     # 临期 at 80 %: 0.8 × 24 h = 19 h 12 min after Monday 20:30 → Tuesday 15:42.
     assert task.warn_at == at(2026, 3, 3, 15, 42)
     # Nothing was dispatched or warned before the protection order: only the acceptance notice exists.
-    assert doc_types(scenario) == ["acceptance_notice"]
+    assert scenario.doc_types() == ["acceptance_notice"]
     assert "route" not in scenario.passed()
 
     scenario.clock.set(at(2026, 3, 3, 15, 42, 1))
     assert [(f.element_id, f.kind) for f in scenario.sweep().fired] == [("protection_order_urgent_warning", "warning")]
-    assert doc_types(scenario)[-1] == "work_reminder"
+    assert scenario.doc_types()[-1] == "work_reminder"
     scenario.clock.set(at(2026, 3, 3, 20, 30, 1))
     assert [(f.element_id, f.kind) for f in scenario.sweep().fired] == [("protection_order_urgent_overdue", "overdue")]
     assert scenario.case().is_overdue
@@ -133,9 +129,9 @@ def test_urgent_violence_gets_a_24_hour_protection_order_task_that_crosses_midni
     scenario.do("guidance")
     assert scenario.ready() == ["notify_result"]
     # The applicant declined mediation: a 法治化路线图, but no 调解终结书 (nothing was mediated).
-    assert "legal_route" in doc_types(scenario)
-    assert "mediation_termination" not in doc_types(scenario)
-    assert "transfer_order" not in doc_types(scenario)
+    assert "legal_route" in scenario.doc_types()
+    assert "mediation_termination" not in scenario.doc_types()
+    assert "transfer_order" not in scenario.doc_types()
     scenario.do_all("notify_result", "follow_up", "archive")
     assert scenario.case().status == "concluded"
 
@@ -170,7 +166,7 @@ def test_violence_gets_a_72_hour_protection_order_task_that_runs_through_the_wee
     scenario.do("judicial_confirmation", {"confirmation_result": "confirmed", "court": "九原区人民法院"})
     scenario.do_all("notify_result", "follow_up", "archive")
     assert scenario.case().status == "concluded"
-    assert doc_types(scenario) == ["acceptance_notice", "work_reminder", "transfer_order", "mediation_agreement",
+    assert scenario.doc_types() == ["acceptance_notice", "work_reminder", "transfer_order", "mediation_agreement",
                                    "result_notice"]
 
 
@@ -188,7 +184,7 @@ def test_a_declined_mediation_is_guided_again_after_a_second_supervision(scenari
     assert scenario.ready() == ["archive"]  # one 二次督办 only
     scenario.do("archive")
     assert scenario.case().status == "concluded"
-    assert doc_types(scenario).count("legal_route") == 2
+    assert scenario.doc_types().count("legal_route") == 2
 
 
 # -- routing ---------------------------------------------------------------------------------------
@@ -203,7 +199,7 @@ def test_routing_by_risk_and_complexity(scenario, colour, complexity, level, dep
     scenario.do("accept")
     scenario.do("assess", {**NO_VIOLENCE, "risk_color": colour, "complexity": complexity})
     assert dispatch_as_routed(scenario) == {"handling_level": level, "department": department}
-    assert ("risk_warning" in doc_types(scenario)) is warned
+    assert ("risk_warning" in scenario.doc_types()) is warned
     assert ("risk_warning_event" in scenario.passed()) is warned
 
 
@@ -214,7 +210,7 @@ def test_failed_mediation_ends_with_a_termination_and_the_legal_route(scenario):
     scenario.do("mediate", mediate("failure"))
     assert scenario.ready() == ["legal_route"]
     scenario.do("legal_route")
-    assert doc_types(scenario)[-2:] == ["mediation_termination", "legal_route"]
+    assert scenario.doc_types()[-2:] == ["mediation_termination", "legal_route"]
     scenario.do_all("notify_result", "follow_up", "archive")
     assert scenario.case().status == "concluded"
 
@@ -238,7 +234,7 @@ def test_the_mediator_escalates_village_township_county_then_the_legal_route(sce
     assert scenario.ready() == ["legal_route"]
     assert [e.data for e in scenario.events("level_changed")] == [
         {"from": "village", "to": "township"}, {"from": "township", "to": "county"}]
-    assert doc_types(scenario).count("transfer_order") == 3  # dispatch + two 提级
+    assert scenario.doc_types().count("transfer_order") == 3  # dispatch + two 提级
 
 
 def test_the_mediation_reminder_then_overdue_supervision_that_continues(scenario):
@@ -246,14 +242,14 @@ def test_the_mediation_reminder_then_overdue_supervision_that_continues(scenario
     mediation = scenario.task("mediate")
     scenario.clock.set(mediation.warn_at + timedelta(seconds=1))
     assert [f.kind for f in scenario.sweep().fired] == ["warning"]
-    assert doc_types(scenario)[-1] == "work_reminder"
+    assert scenario.doc_types()[-1] == "work_reminder"
     scenario.clock.set(mediation.due_at + timedelta(seconds=1))
     assert [f.kind for f in scenario.sweep().fired] == ["overdue"]
     assert scenario.case().is_overdue
     assert scenario.ready() == ["mediate", "supervise"]
     scenario.do("supervise", {"supervision_decision": "continue", "supervision_note": "三日内办结"})
     assert "supervision_end" in scenario.passed()
-    assert doc_types(scenario)[-1] == "supervision_letter"
+    assert scenario.doc_types()[-1] == "supervision_letter"
     scenario.do("mediate", mediate("success"))
     assert not scenario.case().is_overdue
 
@@ -294,7 +290,7 @@ def test_both_parties_consent_extends_the_month_once_by_30_days(scenario, sessio
     # 30 日 from Wednesday 1 April: 1 May is 劳动节 (1–5 May off) → Wednesday 6 May 2026.
     assert scenario.task("mediate").due_at == at(2026, 5, 6, 23, 59, 59)
     assert {t.kind: t.due_at for t in scenario.timers()}["overdue"] == at(2026, 5, 6, 23, 59, 59)
-    assert doc_types(scenario)[-1] == "extension_notice"
+    assert scenario.doc_types()[-1] == "extension_notice"
     with sessions() as session, pytest.raises(ClockError, match="already been extended"):
         runtime.request_extension(session, task_id, "10 日", "再次延长", staff)
 

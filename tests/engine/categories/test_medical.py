@@ -15,7 +15,7 @@ from engine.errors import FormInvalid
 from engine.queries import deadline_state
 from engine.task_clock import ClockError
 from tests.conftest import ROOT
-from tests.engine.scenario import INTAKE, CaseScenario, mediate
+from tests.engine.scenario import CaseScenario, INTAKE, end_of_day, mediate
 
 DIRECTOR = Actor("director", frozenset({"director"}), "150207", "九原区综治中心主任")
 INTAKE_STEPS = ("accept", "assess", "dispatch")
@@ -45,14 +45,6 @@ def scenario(sessions, runtime, staff, clock):
     return open_case(sessions, runtime, staff, clock)
 
 
-def doc_types(scenario) -> list[str]:
-    return [d.doc_type for d in scenario.documents()]
-
-
-def end_of(year, month, day) -> datetime:
-    return datetime(year, month, day, 23, 59, 59, tzinfo=SHANGHAI)
-
-
 # -- 受理 ------------------------------------------------------------------------------------------
 
 def test_the_intake_names_the_medical_institution(sessions, runtime, staff, clock):
@@ -76,14 +68,14 @@ def test_acceptance_within_five_working_days_across_the_spring_festival(sessions
     assert (accept.role, accept.deadline) == ("clerk", "5 工作日")
     # 5 工作日 from Wednesday 11 February 2026: Thu 12, Fri 13, Saturday 14 (a make-up working day) = 3;
     # 15–23 February is the 春节 holiday; Tue 24 = 4, Wed 25 = 5 → Wednesday 25 February.
-    assert accept.due_at == end_of(2026, 2, 25)
+    assert accept.due_at == end_of_day(2026, 2, 25)
 
 
 def test_a_rejected_application_terminates_the_case(scenario):
     scenario.do("accept", {"accepted": False, "reject_reason": "已申请卫生健康主管部门行政调解"})
     assert scenario.case().status == "terminated"
     assert "end_rejected" in scenario.passed()
-    assert doc_types(scenario) == []
+    assert scenario.doc_types() == []
 
 
 @pytest.mark.parametrize("colour, department, warned", [
@@ -97,7 +89,7 @@ def test_routing_sends_every_case_to_the_medical_committee(scenario, colour, dep
     dispatch = scenario.task("dispatch")
     assert (dispatch.role, dispatch.form_defaults["handling_level"]) == ("director", "county")
     assert dispatch.form_defaults["department"] == department
-    assert ("risk_warning" in doc_types(scenario)) is warned
+    assert ("risk_warning" in scenario.doc_types()) is warned
 
 
 # -- 调解: 30 工作日 ------------------------------------------------------------------------------------
@@ -111,8 +103,8 @@ def test_thirty_working_days_across_the_spring_festival(sessions, runtime, staff
     # From Monday 2 February 2026: 3–6 Feb = 4; 9–13 Feb = 9; Saturday 14 Feb (make-up) = 10;
     # 15–23 Feb 春节 holiday; 24–27 Feb = 14; Saturday 28 Feb (make-up) = 15; 2–6 Mar = 20;
     # 9–13 Mar = 25; 16–20 Mar = 30 → Friday 20 March.
-    assert mediation.due_at == end_of(2026, 3, 20)
-    assert {t.element_id: t.due_at for t in case.timers()}["mediate_expired"] == end_of(2026, 3, 20)
+    assert mediation.due_at == end_of_day(2026, 3, 20)
+    assert {t.element_id: t.due_at for t in case.timers()}["mediate_expired"] == end_of_day(2026, 3, 20)
 
 
 def test_thirty_working_days_across_national_day(sessions, runtime, staff, clock):
@@ -123,7 +115,7 @@ def test_thirty_working_days_across_national_day(sessions, runtime, staff, clock
     # From Monday 14 September 2026: 15–18 Sep = 4; Sunday 20 Sep (make-up) = 5; 21–24 Sep = 9;
     # Friday 25 Sep is 中秋节 (off); 28–30 Sep = 12; 1–7 Oct 国庆 holiday; Thu 8, Fri 9 Oct = 14;
     # Saturday 10 Oct (make-up) = 15; 12–16 Oct = 20; 19–23 Oct = 25; 26–30 Oct = 30 → Friday 30 October.
-    assert mediation.due_at == end_of(2026, 10, 30)
+    assert mediation.due_at == end_of_day(2026, 10, 30)
     share = (mediation.warn_at - mediation.created_at) / (mediation.due_at - mediation.created_at)
     assert share == pytest.approx(0.8, abs=1e-6)
 
@@ -132,7 +124,7 @@ def test_an_agreement_is_told_followed_up_and_archived(scenario):
     scenario.do_all(*INTAKE_STEPS, ("mediate", mediate("success")), "agreement", "notify_result", "follow_up",
                     "archive")
     assert scenario.case().status == "concluded"
-    assert doc_types(scenario) == ["acceptance_notice", "transfer_order", "mediation_agreement", "result_notice"]
+    assert scenario.doc_types() == ["acceptance_notice", "transfer_order", "mediation_agreement", "result_notice"]
     assert scenario.timers() == []
 
 
@@ -141,7 +133,7 @@ def test_a_failed_mediation_ends_with_a_termination_and_the_legal_route(scenario
     assert scenario.ready() == ["termination"]
     scenario.do_all("termination", "notify_result", "follow_up", "archive")
     assert scenario.case().status == "concluded"
-    assert doc_types(scenario) == ["acceptance_notice", "transfer_order", "mediation_termination", "legal_route",
+    assert scenario.doc_types() == ["acceptance_notice", "transfer_order", "mediation_termination", "legal_route",
                                    "result_notice"]
     assert "mark_expired" not in scenario.passed()
 
@@ -153,7 +145,7 @@ def test_thirty_working_days_without_agreement_end_the_mediation(scenario):
     mediation = scenario.task("mediate")
     # 30 工作日 from Monday 2 March 2026: 3–31 March = 21; 1–3 April = 24; 4–6 April 清明 holiday;
     # 7–10 April = 28; Mon 13 = 29; Tue 14 April = 30.
-    assert mediation.due_at == end_of(2026, 4, 14)
+    assert mediation.due_at == end_of_day(2026, 4, 14)
     scenario.clock.set(mediation.due_at - timedelta(seconds=1))
     assert [f.kind for f in scenario.sweep().fired] == ["warning"]
     assert scenario.ready() == ["mediate"]
@@ -172,7 +164,7 @@ def test_thirty_working_days_without_agreement_end_the_mediation(scenario):
     scenario.do("termination", {"termination_reason": EXPIRED_REASON, "legal_route": "litigation"})
     scenario.do_all("notify_result", "follow_up", "archive")
     assert scenario.case().status == "concluded"
-    assert doc_types(scenario) == ["acceptance_notice", "transfer_order", "work_reminder", "supervision_letter",
+    assert scenario.doc_types() == ["acceptance_notice", "transfer_order", "work_reminder", "supervision_letter",
                                    "mediation_termination", "legal_route", "result_notice"]
     [termination_doc] = [d for d in scenario.documents() if d.doc_type == "mediation_termination"]
     assert "视为调解不成" in termination_doc.html
@@ -197,7 +189,7 @@ def test_supervision_may_report_an_expired_case_to_the_health_commission(scenari
 def test_the_appraisal_time_is_not_counted(scenario, sessions, runtime, staff, clock):
     scenario.do_all(*INTAKE_STEPS)
     task_id = scenario.task("mediate").id
-    assert scenario.task("mediate").due_at == end_of(2026, 4, 14)
+    assert scenario.task("mediate").due_at == end_of_day(2026, 4, 14)
     with sessions() as session, pytest.raises(ClockError, match="鉴定"):
         runtime.pause_clock(session, task_id, "听证", staff)
 
@@ -213,7 +205,7 @@ def test_the_appraisal_time_is_not_counted(scenario, sessions, runtime, staff, c
     # March. 14 April + 14 days = Tuesday 28 April; counted in working days the same: 15–17, 20–24,
     # 27, 28 April are the 10 working days after 14 April.
     moved = scenario.task("mediate").due_at
-    assert moved == end_of(2026, 4, 28)
+    assert moved == end_of_day(2026, 4, 28)
     assert {t.element_id: t.due_at for t in scenario.timers()}["mediate_expired"] == moved
     clock.set(moved - timedelta(minutes=1))
     scenario.sweep()
@@ -227,7 +219,7 @@ def test_a_paused_mediation_does_not_expire_at_its_old_limit(scenario, sessions,
     scenario.do_all(*INTAKE_STEPS)
     with sessions() as session:
         runtime.pause_clock(session, scenario.task("mediate").id, "鉴定", staff)
-    clock.set(end_of(2026, 4, 14) + timedelta(days=10))  # the appraisal is still running
+    clock.set(end_of_day(2026, 4, 14) + timedelta(days=10))  # the appraisal is still running
     assert scenario.sweep().fired == []
     assert scenario.ready() == ["mediate"]
     case = scenario.case()

@@ -3,13 +3,12 @@ departments to a 联席会议 whose binding opinion then goes to mediation.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from engine.actors import Actor
-from engine.calendar import SHANGHAI
-from tests.engine.scenario import CaseScenario, mediate
+from tests.engine.scenario import CaseScenario, end_of_day, mediate
 
 DIRECTOR = Actor("director", frozenset({"director"}), "150207", "九原区综治中心主任")
 LIAISON = Actor("liaison", frozenset({"liaison"}), "150207", "部门联络员")
@@ -27,14 +26,6 @@ BINDING = {"binding_opinion": "由住建局牵头，城管局配合，十日内�
 @pytest.fixture
 def scenario(sessions, runtime, staff, clock):
     return CaseScenario(sessions, runtime, staff, clock, category="other", answers=ANSWERS)
-
-
-def doc_types(scenario) -> list[str]:
-    return [d.doc_type for d in scenario.documents()]
-
-
-def end_of(year, month, day) -> datetime:
-    return datetime(year, month, day, 23, 59, 59, tzinfo=SHANGHAI)
 
 
 def hold_meeting(scenario, departments: list[str]) -> None:
@@ -113,7 +104,7 @@ def test_routing_by_risk_and_complexity(scenario, colour, complexity, level, war
     scenario.do("accept")
     scenario.do("assess", {"risk_color": colour, "complexity": complexity, "assessment": "研判"})
     assert scenario.task("dispatch").form_defaults["handling_level"] == level
-    assert ("risk_warning" in doc_types(scenario)) is warned
+    assert ("risk_warning" in scenario.doc_types()) is warned
 
 
 def test_a_red_case_with_several_departments_is_warned_and_goes_to_the_meeting(scenario):
@@ -130,11 +121,11 @@ def test_mediation_lasts_thirty_days_and_failure_ends_with_the_legal_route(scena
     scenario.do_all(*INTAKE_STEPS)
     mediation = scenario.task("mediate")
     # 30 日 from Monday 2 March 2026: Wednesday 1 April (人民调解 一般一个月内调结).
-    assert (mediation.deadline, mediation.due_at) == ("30 日", end_of(2026, 4, 1))
+    assert (mediation.deadline, mediation.due_at) == ("30 日", end_of_day(2026, 4, 1))
     scenario.do("mediate", mediate("failure"))
     scenario.do_all("legal_route", "notify_result", "follow_up", "archive")
     assert scenario.case().status == "concluded"
-    assert doc_types(scenario) == ["acceptance_notice", "transfer_order", "mediation_termination", "legal_route",
+    assert scenario.doc_types() == ["acceptance_notice", "transfer_order", "mediation_termination", "legal_route",
                                    "result_notice"]
 
 
@@ -154,7 +145,7 @@ def test_warning_then_overdue_supervision(scenario):
     mediation = scenario.task("mediate")
     scenario.clock.set(mediation.warn_at + timedelta(seconds=1))
     assert [f.kind for f in scenario.sweep().fired] == ["warning"]
-    assert doc_types(scenario)[-1] == "work_reminder"
+    assert scenario.doc_types()[-1] == "work_reminder"
     scenario.clock.set(mediation.due_at + timedelta(seconds=1))
     assert [f.kind for f in scenario.sweep().fired] == ["overdue"]
     scenario.do("supervise", {"supervision_decision": "continue", "supervision_note": "请加快"}, actor=DIRECTOR)

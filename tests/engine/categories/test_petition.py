@@ -17,7 +17,7 @@ from engine.errors import FormInvalid
 from engine.queries import deadline_state
 from engine.task_clock import ClockError
 from tests.conftest import ROOT
-from tests.engine.scenario import CaseScenario
+from tests.engine.scenario import CaseScenario, end_of_day
 
 INTAKE = {
     "title": "反映拖欠工程款问题",
@@ -51,10 +51,6 @@ DIRECTOR = Actor("director", frozenset({"director"}), "150207", "九原区综治
 LIAISON_TASKS = {"receipt_decision", "notify_acceptance", "handle", "reply", "review", "recheck"}
 
 
-def end_of_day(year: int, month: int, day: int) -> datetime:
-    return datetime(year, month, day, 23, 59, 59, tzinfo=SHANGHAI)
-
-
 class Petition(CaseScenario):
     """The petition scenario: the receiving organ's tasks are done by its liaison."""
 
@@ -69,13 +65,8 @@ def scenario(sessions, runtime, staff, clock):
     return Petition(sessions, runtime, staff, clock, category="petition", intake=INTAKE, answers=ANSWERS)
 
 
-def doc_types(scenario) -> list[str]:
-    return [d.doc_type for d in scenario.documents()]
-
-
 TO_HANDLE = ("register_dispatch", "receipt_decision", "notify_acceptance")
 TO_REVIEW_WINDOW = (*TO_HANDLE, "handle", "reply")
-
 
 
 def test_the_intake_form_extends_the_generic_intake():
@@ -102,7 +93,7 @@ def test_registration_and_dispatch_within_15_days(scenario):
     assert (register.role, register.deadline, register.due_at) == ("analyst", "15 日", end_of_day(2026, 3, 17))
     scenario.do("register_dispatch")
     assert scenario.ready() == ["receipt_decision"]
-    assert doc_types(scenario) == ["transfer_order"]
+    assert scenario.doc_types() == ["transfer_order"]
     assert scenario.case().department == "九原区住房和城乡建设局"
     receipt = scenario.task("receipt_decision")
     # 5 工作日 from Monday 2 March: 3, 4, 5, 6 and Monday 9 March.
@@ -111,7 +102,7 @@ def test_registration_and_dispatch_within_15_days(scenario):
 
 def test_a_high_risk_petition_gets_a_risk_warning_before_the_transfer(scenario):
     scenario.do("register_dispatch", {**ANSWERS["register_dispatch"], "risk_color": "红", "dispatch_decision": "assign"})
-    assert doc_types(scenario) == ["risk_warning", "transfer_order"]
+    assert scenario.doc_types() == ["risk_warning", "transfer_order"]
 
 
 def test_a_transfer_needs_a_receiving_organ(scenario):
@@ -128,7 +119,7 @@ def test_a_matter_for_the_courts_is_not_accepted_and_the_legal_route_is_given(sc
     scenario.do("legal_channel_notice")
     case = scenario.case()
     assert case.status == "terminated"
-    assert doc_types(scenario) == ["legal_route"]
+    assert scenario.doc_types() == ["legal_route"]
     assert "transfer_event" not in scenario.passed()
 
 
@@ -140,7 +131,7 @@ def test_acceptance_is_told_in_writing_within_15_days(scenario):
     # 15日 from Monday 2 March → Tuesday 17 March.
     assert (notice.role, notice.deadline, notice.due_at) == ("liaison", "15 日", end_of_day(2026, 3, 17))
     scenario.do("notify_acceptance")
-    assert doc_types(scenario) == ["transfer_order", "acceptance_notice"]
+    assert scenario.doc_types() == ["transfer_order", "acceptance_notice"]
     assert scenario.ready() == ["handle"]
 
 
@@ -150,7 +141,7 @@ def test_an_objection_goes_back_to_dispatch_once_then_the_organ_must_handle(scen
     assert scenario.ready() == ["register_dispatch"]
     assert scenario.case().data["objection_count"] == 1
     scenario.do("register_dispatch", {**ANSWERS["register_dispatch"], "department": "九原区人力资源和社会保障局"})
-    assert doc_types(scenario) == ["transfer_order", "transfer_order"]
+    assert scenario.doc_types() == ["transfer_order", "transfer_order"]
     scenario.do("receipt_decision", {"receipt": "object", "objection_reason": "仍认为不属本机关"})
     # Bounded: a second objection is not honoured; the organ tells the petitioner and handles the matter.
     assert scenario.ready() == ["notify_acceptance"]
@@ -202,7 +193,7 @@ def test_the_reminder_and_the_overdue_supervision_of_handling(scenario):
     handle = scenario.task("handle")
     scenario.clock.set(handle.warn_at + timedelta(seconds=1))
     assert [(f.element_id, f.kind) for f in scenario.sweep().fired] == [("handle_warning", "warning")]
-    assert doc_types(scenario)[-1] == "work_reminder"
+    assert scenario.doc_types()[-1] == "work_reminder"
     scenario.clock.set(handle.due_at + timedelta(minutes=1))
     assert [(f.element_id, f.kind) for f in scenario.sweep().fired] == [("handle_overdue", "overdue")]
     assert scenario.ready() == ["handle", "supervise"]
@@ -229,7 +220,7 @@ def test_an_escalated_supervision_goes_to_the_higher_level_with_a_supervision_le
 
 def test_no_review_requested_goes_to_follow_up_and_archive(scenario):
     scenario.do_all(*TO_REVIEW_WINDOW)
-    assert doc_types(scenario) == ["transfer_order", "acceptance_notice", "result_notice"]
+    assert scenario.doc_types() == ["transfer_order", "acceptance_notice", "result_notice"]
     window = scenario.task("review_request")
     # 30日 from Monday 2 March → Wednesday 1 April; the window closes with the task's limit.
     assert (window.role, window.deadline, window.due_at) == ("clerk", "30 日", end_of_day(2026, 4, 1))
@@ -257,7 +248,7 @@ def test_a_requested_review_then_no_recheck(scenario):
     review = scenario.task("review")
     assert (review.role, review.deadline, review.due_at) == ("liaison", "30 日", end_of_day(2026, 4, 1))
     scenario.do("review")
-    assert doc_types(scenario)[-1] == "result_notice"
+    assert scenario.doc_types()[-1] == "result_notice"
     assert scenario.ready() == ["recheck_request"]
     scenario.do_all("recheck_request", "follow_up", "archive")
     assert scenario.case().status == "concluded"
@@ -298,7 +289,7 @@ def test_recheck_excludes_hearing_time_and_then_the_matter_is_not_accepted_again
     assert scenario.events("case_closed")[-1].summary == "已办结"
     assert {"final_notice_event", "end_final"} <= scenario.passed()
     assert "follow_up_call" not in scenario.passed()
-    assert doc_types(scenario) == ["transfer_order", "acceptance_notice", "result_notice", "result_notice",
+    assert scenario.doc_types() == ["transfer_order", "acceptance_notice", "result_notice", "result_notice",
                                    "result_notice"]
 
 

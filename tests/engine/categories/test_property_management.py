@@ -7,16 +7,15 @@ the county; the only higher level is the county, reached by 督办 or at the med
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from engine.actors import Actor
-from engine.calendar import SHANGHAI
 from engine.errors import Forbidden
 from engine.task_clock import ClockError
 from tests.conftest import ROOT
-from tests.engine.scenario import INTAKE, CaseScenario, mediate
+from tests.engine.scenario import CaseScenario, INTAKE, end_of_day, mediate
 
 DIRECTOR = Actor("director", frozenset({"director"}), "150207", "九原区综治中心主任")
 MEDIATOR = Actor("mediator", frozenset({"mediator"}), "150207", "物业纠纷调解员")
@@ -40,14 +39,6 @@ ANSWERS = {
 def scenario(sessions, runtime, staff, clock):
     return CaseScenario(sessions, runtime, staff, clock, category="property_management", intake=PROPERTY_INTAKE,
                         answers=ANSWERS)
-
-
-def doc_types(scenario) -> list[str]:
-    return [d.doc_type for d in scenario.documents()]
-
-
-def end_of(year, month, day) -> datetime:
-    return datetime(year, month, day, 23, 59, 59, tzinfo=SHANGHAI)
 
 
 def test_a_registered_case_records_the_community_and_the_property_company(scenario):
@@ -88,7 +79,7 @@ def test_routing_sends_the_case_to_the_street_committee_and_high_risk_to_the_cou
     assert (dispatch.form_defaults["handling_level"], dispatch.form_defaults["department"]) == (level, department)
     warned = colour in ("红", "橙")
     assert ("risk_warning_event" in scenario.passed()) is warned
-    assert ("risk_warning" in doc_types(scenario)) is warned
+    assert ("risk_warning" in scenario.doc_types()) is warned
 
 
 def test_the_director_dispatches_and_only_a_director_may(scenario):
@@ -97,7 +88,7 @@ def test_the_director_dispatches_and_only_a_director_may(scenario):
         scenario.do("dispatch", actor=MEDIATOR)
     scenario.do("dispatch", actor=DIRECTOR)
     assert scenario.ready() == ["mediate"]
-    assert doc_types(scenario) == ["acceptance_notice", "transfer_order"]
+    assert scenario.doc_types() == ["acceptance_notice", "transfer_order"]
 
 
 # -- 调处 and its outcomes ------------------------------------------------------------------------------
@@ -107,10 +98,10 @@ def test_an_agreement_is_told_followed_up_and_archived(scenario):
     mediation = scenario.task("mediate")
     assert (mediation.role, mediation.deadline, mediation.form) == ("mediator", "30 日", "mediate_or_escalate")
     # 30 日 from Monday 2 March 2026: Wednesday 1 April, a working day.
-    assert mediation.due_at == end_of(2026, 4, 1)
+    assert mediation.due_at == end_of_day(2026, 4, 1)
     scenario.do_all(("mediate", mediate("success")), "agreement", "notify_result", "follow_up", "archive")
     assert scenario.case().status == "concluded"
-    assert doc_types(scenario) == ["acceptance_notice", "transfer_order", "mediation_agreement", "result_notice"]
+    assert scenario.doc_types() == ["acceptance_notice", "transfer_order", "mediation_agreement", "result_notice"]
 
 
 def test_failed_mediation_ends_with_the_legal_route(scenario):
@@ -118,7 +109,7 @@ def test_failed_mediation_ends_with_the_legal_route(scenario):
     assert scenario.ready() == ["legal_route"]
     scenario.do_all("legal_route", "notify_result", "follow_up", "archive")
     assert scenario.case().status == "concluded"
-    assert doc_types(scenario)[2:] == ["mediation_termination", "legal_route", "result_notice"]
+    assert scenario.doc_types()[2:] == ["mediation_termination", "legal_route", "result_notice"]
 
 
 def test_the_mediator_may_ask_for_the_county_once_then_the_legal_route(scenario):
@@ -127,7 +118,7 @@ def test_the_mediator_may_ask_for_the_county_once_then_the_legal_route(scenario)
     case = scenario.case()
     assert (case.handling_level, case.department) == ("county", "县（区）物业纠纷人民调解委员会")
     assert scenario.ready() == ["mediate"]
-    assert doc_types(scenario).count("transfer_order") == 2
+    assert scenario.doc_types().count("transfer_order") == 2
     scenario.do("mediate", mediate("escalate"))  # nothing above the county
     assert scenario.ready() == ["legal_route"]
     assert [e.data for e in scenario.events("level_changed")] == [{"from": "township", "to": "county"}]
@@ -151,15 +142,15 @@ def test_an_approved_extension_moves_the_limit_and_a_second_request_is_refused(s
     # 30 日 from the old limit, Wednesday 1 April, ends Friday 1 May, in the 劳动节 holiday (1–5 May);
     # the limit rolls to Wednesday 6 May.
     extended = scenario.task("mediate").due_at
-    assert extended == end_of(2026, 5, 6)
+    assert extended == end_of_day(2026, 5, 6)
     assert {t.kind: t.due_at for t in scenario.timers()}["overdue"] == extended
-    assert doc_types(scenario)[-1] == "extension_notice"
+    assert scenario.doc_types()[-1] == "extension_notice"
     assert scenario.task("mediate").extensions_granted == 1
 
     with sessions() as session, pytest.raises(ClockError, match="already been extended"):
         runtime.request_extension(session, task_id, "10 日", "再次延期", MEDIATOR)
 
-    clock.set(end_of(2026, 4, 1) + timedelta(minutes=1))  # the old limit passes quietly
+    clock.set(end_of_day(2026, 4, 1) + timedelta(minutes=1))  # the old limit passes quietly
     assert "overdue" not in [f.kind for f in scenario.sweep().fired]
     assert not scenario.case().is_overdue
     clock.set(extended + timedelta(seconds=1))
@@ -174,10 +165,10 @@ def test_a_refused_extension_changes_nothing(scenario, sessions, runtime):
         request = runtime.request_extension(session, task_id, "15 日", "物业公司申请延期", MEDIATOR)
     with sessions() as session:
         runtime.decide_extension(session, request.id, False, "业主不同意延期", DIRECTOR)
-    assert scenario.task("mediate").due_at == end_of(2026, 4, 1)
+    assert scenario.task("mediate").due_at == end_of_day(2026, 4, 1)
     assert scenario.task("mediate").extensions_granted == 0
     assert [e.data["note"] for e in scenario.events("extension_rejected")] == ["业主不同意延期"]
-    assert "extension_notice" not in doc_types(scenario)
+    assert "extension_notice" not in scenario.doc_types()
 
 
 def test_the_property_mediation_cannot_be_paused(scenario, sessions, runtime, staff):
@@ -192,13 +183,13 @@ def test_a_work_reminder_at_eighty_percent(scenario):
     scenario.do_all(*INTAKE_STEPS)
     scenario.clock.set(scenario.task("mediate").warn_at + timedelta(seconds=1))
     assert [(f.element_id, f.kind) for f in scenario.sweep().fired] == [("mediate_warning", "warning")]
-    assert doc_types(scenario)[-1] == "work_reminder"
+    assert scenario.doc_types()[-1] == "work_reminder"
     assert "warning_end" in scenario.passed()
 
 
 def test_an_overdue_case_is_supervised_and_the_mediator_carries_on(scenario):
     scenario.do_all(*INTAKE_STEPS)
-    scenario.clock.set(end_of(2026, 4, 1) + timedelta(minutes=1))
+    scenario.clock.set(end_of_day(2026, 4, 1) + timedelta(minutes=1))
     scenario.sweep()
     assert scenario.case().is_overdue
     scenario.do("supervise", {"supervision_decision": "continue", "supervision_note": "请尽快调结"}, actor=DIRECTOR)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from engine.calendar import SHANGHAI
-from tests.engine.scenario import CaseScenario
+from tests.engine.scenario import CaseScenario, mediate
 
 INTAKE = {
     "title": "两车追尾致一人受伤",
@@ -42,10 +42,6 @@ ANSWERS = {
 }
 
 
-def mediate(outcome: str) -> dict:
-    return {"mediation_outcome": outcome, "mediation_record": f"调解记录：{outcome}"}
-
-
 def at(year, month, day) -> datetime:
     return datetime(year, month, day, 23, 59, 59, tzinfo=SHANGHAI)
 
@@ -53,10 +49,6 @@ def at(year, month, day) -> datetime:
 @pytest.fixture
 def scenario(sessions, runtime, staff, clock):
     return CaseScenario(sessions, runtime, staff, clock, category="traffic", intake=INTAKE, answers=ANSWERS)
-
-
-def doc_types(scenario) -> list[str]:
-    return [d.doc_type for d in scenario.documents()]
 
 
 def notify_and_wait(scenario) -> None:
@@ -102,7 +94,7 @@ def test_an_agreement_is_told_followed_up_and_archived(scenario):
     notify_and_wait(scenario)
     scenario.do_all(("mediate", mediate("success")), "agreement", "notify_result", "follow_up", "archive")
     assert scenario.case().status == "concluded"
-    assert doc_types(scenario) == ["acceptance_notice", "transfer_order", "mediation_agreement", "result_notice"]
+    assert scenario.doc_types() == ["acceptance_notice", "transfer_order", "mediation_agreement", "result_notice"]
 
 
 def test_the_case_keeps_checking_the_harm_until_it_is_known(scenario):
@@ -123,8 +115,8 @@ def test_after_six_checks_without_known_harm_the_parties_are_told_to_sue(scenari
         scenario.do("harm_determination", HARM_PENDING)
     assert scenario.ready() == ["litigation_guidance"]
     scenario.do("litigation_guidance")
-    assert doc_types(scenario)[-1] == "legal_route"
-    assert "mediation_termination" not in doc_types(scenario)  # no mediation ever started
+    assert scenario.doc_types()[-1] == "legal_route"
+    assert "mediation_termination" not in scenario.doc_types()  # no mediation ever started
     scenario.do_all("notify_result", "follow_up", "archive")
     assert scenario.case().status == "concluded"
 
@@ -135,7 +127,7 @@ def test_a_failed_mediation_ends_with_a_termination_and_the_legal_route(scenario
     scenario.do("mediate", mediate("failure"))
     assert scenario.ready() == ["legal_route"]
     scenario.do("legal_route")
-    assert doc_types(scenario)[-2:] == ["mediation_termination", "legal_route"]
+    assert scenario.doc_types()[-2:] == ["mediation_termination", "legal_route"]
     scenario.do_all("notify_result", "follow_up", "archive")
     assert scenario.case().status == "concluded"
 
@@ -163,7 +155,7 @@ def mediating(scenario):
 def test_the_reminder_fires_at_eighty_percent(mediating):
     mediating.clock.set(mediating.task("mediate").warn_at + timedelta(seconds=1))
     assert [f.element_id for f in mediating.sweep().fired] == ["mediate_warning"]
-    assert doc_types(mediating)[-1] == "work_reminder"
+    assert mediating.doc_types()[-1] == "work_reminder"
 
 
 def test_ten_days_without_agreement_end_the_mediation(mediating):
@@ -182,7 +174,7 @@ def test_supervision_may_escalate_with_a_risk_warning(mediating):
     mediating.sweep()
     mediating.do("supervise", {"supervision_decision": "escalate", "supervision_note": "死亡事故，升级预警"})
     assert {"escalate_warning_event", "supervision_end_escalated"} <= mediating.passed()
-    assert "risk_warning" in doc_types(mediating)
+    assert "risk_warning" in mediating.doc_types()
 
 
 def test_a_dissatisfied_party_gets_a_new_mediation_date(mediating):
