@@ -110,6 +110,12 @@ class CaseScenario:
         return {task.task_spec.bpmn_id for wf in (workflow, *workflow.subprocesses.values())
                 for task in wf.tasks.values() if task.state == TaskState.COMPLETED}
 
+    def dispatch_as_routed(self) -> dict:
+        """Complete 分流转办 accepting what the routing table proposed; returns the proposal."""
+        proposal = self.task("dispatch").form_defaults
+        self.do("dispatch", {"handling_level": proposal["handling_level"], "department": proposal["department"]})
+        return proposal
+
     def doc_types(self) -> list[str]:
         """Types of the documents issued so far, in order."""
         return [d.doc_type for d in self.documents()]

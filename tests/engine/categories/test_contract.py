@@ -48,16 +48,10 @@ def at(*args) -> datetime:
     return datetime(*args, tzinfo=SHANGHAI)
 
 
-def dispatch_as_routed(scenario) -> dict:
-    proposal = scenario.task("dispatch").form_defaults
-    scenario.do("dispatch", {"handling_level": proposal["handling_level"], "department": proposal["department"]})
-    return proposal
-
-
 def to_mediation(scenario, assessment=None) -> None:
     scenario.do("accept")
     scenario.do("assess", assessment or ASSESS)
-    dispatch_as_routed(scenario)
+    scenario.dispatch_as_routed()
     assert scenario.ready() == ["mediate"]
 
 
@@ -88,7 +82,7 @@ def test_routing_by_amount_and_risk(sessions, runtime, staff, clock, amount, col
     case = new_case(sessions, runtime, staff, clock, amount=amount)
     case.do("accept")
     case.do("assess", {**ASSESS, "risk_color": colour})
-    assert dispatch_as_routed(case) == {"handling_level": level, "department": department}
+    assert case.dispatch_as_routed() == {"handling_level": level, "department": department}
     assert ("risk_warning" in case.doc_types()) is (colour in ("红", "橙"))
 
 

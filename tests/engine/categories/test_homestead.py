@@ -45,16 +45,10 @@ def at(*args) -> datetime:
     return datetime(*args, tzinfo=SHANGHAI)
 
 
-def dispatch_as_routed(scenario) -> dict:
-    proposal = scenario.task("dispatch").form_defaults
-    scenario.do("dispatch", {"handling_level": proposal["handling_level"], "department": proposal["department"]})
-    return proposal
-
-
 def to_mediation(scenario, assessment=None) -> None:
     scenario.do("accept")
     scenario.do("assess", assessment or CLEAR)
-    dispatch_as_routed(scenario)
+    scenario.dispatch_as_routed()
     assert scenario.ready() == ["mediate"]
 
 
@@ -127,7 +121,7 @@ def test_a_dissatisfied_party_is_guided_again_after_a_second_supervision(scenari
 def test_routing_by_risk_and_complexity(scenario, colour, complexity, level, department, warned):
     scenario.do("accept")
     scenario.do("assess", {**CLEAR, "risk_color": colour, "complexity": complexity})
-    assert dispatch_as_routed(scenario) == {"handling_level": level, "department": department}
+    assert scenario.dispatch_as_routed() == {"handling_level": level, "department": department}
     assert ("risk_warning" in scenario.doc_types()) is warned
 
 
