@@ -13,7 +13,6 @@ is masked before it reaches a template: names stay, ID and phone numbers keep on
 """
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,6 +27,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from .calendar import SHANGHAI
 from .case_codes import next_number
+from .json_data import json_copy
 from .masking import mask_field, mask_text
 from .models import Case, CaseDocument, HumanTask, User
 from .task_meta import ROLES
@@ -190,7 +190,7 @@ def _issue(session, case, doc_type, now, renderer, category_name, context, *, el
     sequence = next_number(session, f"{case.jurisdiction_code}:{doc_type}", year)
     number = f"{case.jurisdiction_code}-{year}-{kind.prefix}{sequence:05d}"
     center = renderer.center_name(case.jurisdiction_code)
-    context = _json_safe({
+    context = json_copy({
         **context,
         "doc_type": doc_type,
         "document_title": kind.title,
@@ -205,7 +205,7 @@ def _issue(session, case, doc_type, now, renderer, category_name, context, *, el
             "jurisdiction_code": case.jurisdiction_code,
             "registered_date": _cn_date(case.created_at) if case.created_at else "",
         },
-    })
+    }, lenient=True)
     document = CaseDocument(case_id=case.id, doc_type=doc_type, number=number, title=kind.title,
                             html=renderer.render(doc_type, context), data=context, element_id=element_id,
                             task_id=task_id, created_at=now)
@@ -345,7 +345,3 @@ def _cn_time(moment: datetime) -> str:
     """2026年3月2日 17:30, in Beijing time."""
     local = moment.astimezone(SHANGHAI)
     return f"{_cn_date(local)} {local:%H:%M}"
-
-
-def _json_safe(data: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps(data, ensure_ascii=False, default=str))

@@ -1,12 +1,12 @@
 """The append-only event log of a case (timeline): who, when, what, with a copy of the data."""
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from .json_data import json_copy
 from .models import CaseEvent
 
 
@@ -21,6 +21,6 @@ class EventLog:
         """Record one event; `data` is copied so later changes to task data cannot alter history."""
         event = CaseEvent(case_id=self.case_id, at=self.at, actor=actor, kind=kind, summary=summary[:300],
                           element_id=element_id, task_id=task_id,
-                          data=json.loads(json.dumps(data or {}, ensure_ascii=False)))
+                          data=json_copy(data or {}))
         self.session.add(event)
         return event

@@ -23,6 +23,7 @@ from .calendar import WorkingCalendar
 from .deadlines import timer_deadline
 from .documents import DocumentRenderer, generate_documents
 from .events import EventLog
+from .json_data import json_copy
 from .models import Case, HumanTask, PendingTimer
 
 @dataclass(frozen=True)
@@ -45,8 +46,9 @@ def project(session: Session, case: Case, bundle: ProcessBundle, workflow: BpmnW
     ready_rows = {row.id: row for row in session.scalars(
         select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == "ready"))}
     _project_timers(session, case, bundle, workflow, calendar, now, log, ready_rows, fired)
-    _project_human_tasks(session, case, bundle, workflow, calendar, now, actor, log, ready_rows, completed)
-    _project_case(case, bundle, workflow, now, log, ready_rows)
+    ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+    _project_human_tasks(session, case, bundle, ready, calendar, now, actor, log, ready_rows, completed)
+    _project_case(case, bundle, workflow, ready, now, log, ready_rows)
     # Last: documents read the tasks just created (a 转送交办单 says by when) and who completed what.
     if renderer is not None:
         for document in generate_documents(session, case, bundle, workflow, now, renderer, category_name):
@@ -55,14 +57,13 @@ def project(session: Session, case: Case, bundle: ProcessBundle, workflow: BpmnW
                     data={"document_id": document.id, "doc_type": document.doc_type, "number": document.number})
 
 
-def _project_human_tasks(session, case, bundle, workflow, calendar, now, actor, log, ready_rows, completed):
+def _project_human_tasks(session, case, bundle, ready, calendar, now, actor, log, ready_rows, completed):
     if completed is not None:
         task_id, row, data = completed
         row = ready_rows.pop(task_id, row)
         row.state, row.completed_at, row.completed_by = "completed", now, actor.username
         log.add(actor.username, "task_completed", f"办理：{row.name}", element_id=row.element_id,
                 task_id=task_id, data=data)
-    ready = workflow.get_tasks(state=TaskState.READY, manual=True)
     ready_ids = {str(task.id) for task in ready}
     for task_id, row in list(ready_rows.items()):
         if task_id not in ready_ids:
@@ -133,8 +134,9 @@ def _timer_fired(row: PendingTimer, bundle, now, log, ready_rows, case, fired) -
         fired.append(FiredTimer(case.id, row.element_id, row.kind))
 
 
-def _project_case(case: Case, bundle: ProcessBundle, workflow: BpmnWorkflow, now, log, ready_rows) -> None:
-    data = case_data(workflow)
+def _project_case(case: Case, bundle: ProcessBundle, workflow: BpmnWorkflow, ready: list, now, log,
+                  ready_rows) -> None:
+    data = case_data(workflow, ready)
     for field in CASE_FIELDS:
         value = data.get(field)
         if field == "handling_level" and value and case.handling_level and value != case.handling_level:
@@ -142,7 +144,7 @@ def _project_case(case: Case, bundle: ProcessBundle, workflow: BpmnWorkflow, now
                     f"升级：{LEVEL_NAMES.get(case.handling_level, case.handling_level)} → {LEVEL_NAMES.get(value, value)}",
                     data={"from": case.handling_level, "to": value})
         setattr(case, field, value if isinstance(value, str) else getattr(case, field))
-    case.data = _json_safe(data)
+    case.data = json_copy(data, lenient=True)
     case.is_paused = any(row.paused_at is not None for row in ready_rows.values())
     # A paused case shows as paused, not overdue: the law does not count the paused time.
     case.is_overdue = any(row.overdue_at is not None and row.paused_at is None for row in ready_rows.values())
@@ -156,9 +158,10 @@ def _project_case(case: Case, bundle: ProcessBundle, workflow: BpmnWorkflow, now
                 data={"status": case.status})
 
 
-def case_data(workflow: BpmnWorkflow) -> dict[str, Any]:
-    """The case data as the main line of the process sees it."""
-    ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+def case_data(workflow: BpmnWorkflow, ready: list | None = None) -> dict[str, Any]:
+    """The case data as the main line of the process sees it (`ready`: its ready user tasks, if known)."""
+    if ready is None:
+        ready = workflow.get_tasks(state=TaskState.READY, manual=True)
     # Supervision and other called processes work on copies; the top-level process holds the case's
     # own data, and its most recently reached task has the newest of it.
     main_line = [t for t in ready if t.workflow is workflow] or ready
@@ -194,13 +197,7 @@ def _form_defaults(bundle: ProcessBundle, form_name: str, data: dict[str, Any]) 
     """The case data the task's form shows as defaults — only its own fields, so the row does not
     copy personal data the form does not ask for."""
     fields = bundle.form(form_name).schema.get("properties", {})
-    return _json_safe({key: data[key] for key in fields if key in data})
-
-
-def _json_safe(data: dict[str, Any]) -> dict[str, Any]:
-    import json
-
-    return json.loads(json.dumps(data, ensure_ascii=False, default=str))
+    return json_copy({key: data[key] for key in fields if key in data}, lenient=True)
 
 
 def recompute_timer_due_times(workflow: BpmnWorkflow, bundle: ProcessBundle, calendar: WorkingCalendar,

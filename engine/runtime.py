@@ -7,7 +7,6 @@ ConflictError and the database is as the winner left it.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
@@ -31,6 +30,7 @@ from .deadlines import deadline_helpers
 from .documents import DocumentRenderer, issue_document
 from .errors import ConflictError, EngineError, Forbidden, NotFound, ProcessError, TaskNotReady
 from .events import EventLog
+from .json_data import json_copy
 from .models import Case, ExtensionRequest, HumanTask, PendingTimer, ProcessSpec
 from .projection import FiredTimer, project, recompute_timer_due_times
 from .registry import ProcessRegistry
@@ -84,14 +84,14 @@ class CaseRuntime:
         if not actor.roles & REGISTERING_ROLES:
             raise Forbidden(f"registering a case needs one of the roles {', '.join(sorted(REGISTERING_ROLES))}")
         category = self.registry.category(category_code)
-        intake = _copy(category.bundle.form(category.intake_form).validate(intake))
+        intake = json_copy(category.bundle.form(category.intake_form).validate(intake))
         bundle = category.bundle
         self._store_spec(session, category_code, bundle)
         now = self.clock.now()
         try:
             code = next_case_code(session, jurisdiction_code, now.astimezone(SHANGHAI).year)
             workflow = BpmnWorkflow(bundle.spec, bundle.subprocess_specs)
-            workflow.task_tree.data.update(_copy(intake))
+            workflow.task_tree.data.update(json_copy(intake))
             case = Case(
                 code=code, category_code=category_code, spec_hash=bundle.hash,
                 jurisdiction_code=jurisdiction_code, status="open", title=intake.get("title") or category.name,
@@ -116,11 +116,11 @@ class CaseRuntime:
         ConflictError (someone else got there first), ProcessError (the definition failed; rolled back).
         """
         row, case = self._handler_task(session, task_id, actor)
-        data = _copy(self._bundle(session, case.spec_hash).form(row.form).validate(data))
+        data = json_copy(self._bundle(session, case.spec_hash).form(row.form).validate(data))
 
         def complete(workflow: BpmnWorkflow, ctx: RunContext) -> None:
             task = _ready_task(workflow, task_id)
-            task.set_data(**_copy(data))
+            task.set_data(**json_copy(data))
             task.run()
 
         return self._advance(session, row.case_id, actor, complete,
@@ -250,13 +250,17 @@ class CaseRuntime:
         self._advance(session, case.id, actor, decide)
         return request
 
+    def bundle(self, session: Session, case: Case) -> ProcessBundle:
+        """The process version the case runs on (restored from the database if not in memory)."""
+        return self._bundle(session, case.spec_hash)
+
     def form(self, session: Session, case: Case, form_name: str) -> Form:
         """A form as the version the case runs on defines it."""
-        return self._bundle(session, case.spec_hash).form(form_name)
+        return self.bundle(session, case).form(form_name)
 
     def task_meta(self, session: Session, case: Case, element_id: str) -> TaskMeta:
         """What the definition a case runs on declares for one of its user tasks."""
-        return self._bundle(session, case.spec_hash).tasks[element_id]
+        return self.bundle(session, case).tasks[element_id]
 
     def _issue_extension_notice(self, ctx: RunContext, row: HumanTask, request: ExtensionRequest) -> None:
         """The notice the law requires when a limit is extended (告知延期理由)."""
@@ -406,11 +410,6 @@ def _run_until_waiting(workflow: BpmnWorkflow) -> None:
         workflow.do_engine_steps()
         if not workflow.get_tasks(state=TaskState.READY, manual=False):
             return
-
-
-def _copy(data: Any) -> Any:
-    """A deep, JSON-clean copy: task data is shared by reference inside SpiffWorkflow."""
-    return json.loads(json.dumps(data, ensure_ascii=False))
 
 
 def _element_of(exc: Exception) -> str | None:

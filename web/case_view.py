@@ -80,11 +80,11 @@ def timeline(case: Case, events: list[CaseEvent], tasks: list[HumanTask]) -> lis
 
 
 def timer_rows(case: Case, timers: list[PendingTimer]) -> list[TimerRow]:
-    bundle = services().registry.bundle(case.spec_hash)
+    bundle = services().runtime.bundle(db.session, case)
     rows = []
     for timer in timers:
         target = ""
-        if bundle is not None and timer.element_id in bundle.timers:
+        if timer.element_id in bundle.timers:
             meta = bundle.timers[timer.element_id]
             if meta.target and meta.target in bundle.tasks:
                 target = bundle.tasks[meta.target].name

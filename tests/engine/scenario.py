@@ -102,7 +102,7 @@ class CaseScenario:
         """The case's workflow as stored, for what the projections do not show."""
         with self.sessions() as session:
             case = session.get(Case, self.case_id)
-            return self.runtime.codec.load_state(case.workflow_state, self.runtime.registry.bundle(case.spec_hash))
+            return self.runtime.codec.load_state(case.workflow_state, self.runtime.bundle(session, case))
 
     def passed(self) -> set[str]:
         """Ids of the elements the case has gone through (throw events, script tasks … as well as user tasks)."""

@@ -15,6 +15,7 @@ from engine.forms import FormLibrary
 from engine.models import Case, CaseEvent, HumanTask
 from engine.registry import ProcessRegistry
 from engine.runtime import CaseRuntime
+from engine.timers import sweep_due_timers
 from tests.conftest import ROOT
 from tests.engine.scenario import INTAKE, CaseScenario
 
@@ -123,7 +124,7 @@ def test_the_sweep_does_not_load_cases_with_nothing_due(sessions, runtime, staff
     original = runtime.codec.load_state
     monkeypatch.setattr(runtime.codec, "load_state", lambda *a: loads.append(1) or original(*a))
     clock.advance(days=1)
-    result = CaseScenario.sweep(type("S", (), {"sessions": sessions, "runtime": runtime})())
+    result = sweep_due_timers(sessions, runtime)
     assert result.cases_touched == 0 and loads == []
 
 

@@ -1,7 +1,6 @@
 """Login that resists guessing and sessions that end: lockout, idle timeout, disabled accounts."""
 from __future__ import annotations
 
-from datetime import timedelta
 
 from engine.models import User
 from web.extensions import db
