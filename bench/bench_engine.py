@@ -41,7 +41,7 @@ from engine.spiff_time import running_at
 from engine.timers import sweep_due_timers
 
 ROOT = Path(__file__).resolve().parent.parent
-ACTOR = Actor("bench", frozenset({"clerk", "analyst", "mediator", "director"}), "150207")
+ACTOR = Actor.of("bench", frozenset({"clerk", "analyst", "mediator", "director"}), "150207")
 INTAKE = {"title": "楼上漏水", "summary": "楼上卫生间漏水致楼下受损。", "channel": "walk_in",
           "applicant_name": "张伟", "applicant_phone": "13904720001", "applicant_id_number": "150207198001010012"}
 SUCCESS_PATH = [

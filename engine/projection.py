@@ -18,6 +18,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from .actors import Actor
+from .assignment import claim_on_completion
 from .bundle import ProcessBundle
 from .calendar import WorkingCalendar
 from .deadlines import timer_deadline
@@ -25,6 +26,7 @@ from .documents import DocumentRenderer, generate_documents
 from .events import EventLog
 from .json_data import json_copy
 from .models import Case, HumanTask, PendingTimer
+from .task_queues import TaskQueues
 
 @dataclass(frozen=True)
 class FiredTimer:
@@ -58,12 +60,16 @@ def project(session: Session, case: Case, bundle: ProcessBundle, workflow: BpmnW
 
 
 def _project_human_tasks(session, case, bundle, ready, calendar, now, actor, log, ready_rows, completed):
+    queues = TaskQueues(session, case)
     if completed is not None:
         task_id, row, data = completed
         row = ready_rows.pop(task_id, row)
+        on_behalf_of = claim_on_completion(row, actor, now)
         row.state, row.completed_at, row.completed_by = "completed", now, actor.username
-        log.add(actor.username, "task_completed", f"办理：{row.name}", element_id=row.element_id,
-                task_id=task_id, data=data)
+        summary = f"办理：{row.name}" + (f"（AB岗：代 {on_behalf_of} 办理）" if on_behalf_of else "")
+        event_data = dict(data, _on_behalf_of=on_behalf_of) if on_behalf_of else data
+        log.add(actor.username, "task_completed", summary, element_id=row.element_id,
+                task_id=task_id, data=event_data)
     ready_ids = {str(task.id) for task in ready}
     for task_id, row in list(ready_rows.items()):
         if task_id not in ready_ids:
@@ -75,11 +81,13 @@ def _project_human_tasks(session, case, bundle, ready, calendar, now, actor, log
         if task_id in ready_rows:
             continue
         meta = bundle.tasks[task.task_spec.bpmn_id]
+        queue = queues.queue_for(meta, task.data)
         due = calendar.add(now, meta.deadline)
         warn = calendar.warning(now, meta.deadline, meta.warn_share)
         row = HumanTask(
             id=task_id, case_id=case.id, element_id=meta.element_id, name=meta.label(task.data), role=meta.role,
             form=meta.form, state="ready", deadline=str(meta.deadline), created_at=now, warn_at=warn.due,
+            jurisdiction_code=queue.jurisdiction_code, department_id=queue.department_id,
             due_at=due.due, deadline_provisional=due.provisional,
             form_defaults=_form_defaults(bundle, meta.form, task.data),
         )
@@ -87,7 +95,8 @@ def _project_human_tasks(session, case, bundle, ready, calendar, now, actor, log
         ready_rows[task_id] = row
         log.add("system", "task_created", f"待办：{row.name}", element_id=meta.element_id, task_id=task_id,
                 data={"role": meta.role, "deadline": str(meta.deadline), "due_at": due.due.isoformat(),
-                      "provisional": due.provisional})
+                      "provisional": due.provisional, "jurisdiction": queue.jurisdiction_code,
+                      "department_id": queue.department_id})
 
 
 def _project_timers(session, case, bundle, workflow, calendar, now, log, ready_rows, fired):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from .actors import Actor
@@ -39,11 +39,15 @@ def deadline_state(task: HumanTask, now: datetime) -> str:
 
 
 def inbox(session: Session, actor: Actor, limit: int = 200) -> list[InboxItem]:
-    """Ready tasks the actor may do (by role) in their jurisdiction, earliest due first."""
+    """Ready tasks for the actor, earliest due first: those they claimed, those offered to their
+    queues (role, center, department) and not claimed, and an absent colleague's (AB岗)."""
+    mine = or_(HumanTask.claimed_by == actor.username,
+               and_(HumanTask.claimed_by.is_(None), actor.task_filter()))
+    if actor.standing_in_for:  # AB岗: the absent colleague's claimed tasks come to the backup
+        mine = or_(mine, HumanTask.claimed_by.in_(sorted(actor.standing_in_for)))
     rows = session.execute(
         select(HumanTask, Case).join(Case, Case.id == HumanTask.case_id)
-        .where(HumanTask.state == "ready", HumanTask.role.in_(sorted(actor.roles)),
-               actor.jurisdiction_filter(Case.jurisdiction_code))
+        .where(HumanTask.state == "ready", mine)
         .order_by(HumanTask.due_at.asc(), HumanTask.created_at.asc()).limit(limit)
     ).all()
     return [InboxItem(task, case) for task, case in rows]
@@ -51,7 +55,7 @@ def inbox(session: Session, actor: Actor, limit: int = 200) -> list[InboxItem]:
 
 def case_list(session: Session, actor: Actor, status: str | None = None, limit: int = 200) -> list[Case]:
     """Cases in the actor's jurisdiction, newest first."""
-    query = select(Case).where(actor.jurisdiction_filter(Case.jurisdiction_code))
+    query = select(Case).where(actor.case_filter())
     if status:
         query = query.where(Case.status == status)
     return list(session.scalars(query.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit)))
@@ -59,15 +63,15 @@ def case_list(session: Session, actor: Actor, status: str | None = None, limit: 
 
 def get_case(session: Session, actor: Actor, case_id: int) -> Case:
     """One case, or NotFound if it does not exist or lies outside the actor's jurisdiction."""
-    case = session.get(Case, case_id)
-    if case is None or not actor.covers(case.jurisdiction_code):
+    case = session.scalars(select(Case).where(Case.id == case_id, actor.case_filter())).one_or_none()
+    if case is None:
         raise NotFound(f"case {case_id} does not exist")
     return case
 
 
 def get_case_by_code(session: Session, actor: Actor, code: str) -> Case:
-    case = session.scalars(select(Case).where(Case.code == code)).one_or_none()
-    if case is None or not actor.covers(case.jurisdiction_code):
+    case = session.scalars(select(Case).where(Case.code == code, actor.case_filter())).one_or_none()
+    if case is None:
         raise NotFound(f"case {code} does not exist")
     return case
 
@@ -99,7 +103,7 @@ def pending_extensions(session: Session, actor: Actor) -> list[tuple[ExtensionRe
     rows = session.execute(
         select(ExtensionRequest, HumanTask, Case)
         .join(HumanTask, HumanTask.id == ExtensionRequest.task_id).join(Case, Case.id == ExtensionRequest.case_id)
-        .where(ExtensionRequest.state == "pending", actor.jurisdiction_filter(Case.jurisdiction_code))
+        .where(ExtensionRequest.state == "pending", actor.case_filter())
         .order_by(ExtensionRequest.requested_at)
     ).all()
     return [tuple(row) for row in rows]

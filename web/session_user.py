@@ -6,6 +6,7 @@ from functools import wraps
 from flask import abort, current_app, g, redirect, request, session, url_for
 
 from engine.actors import Actor
+from engine.people import actor_for
 from engine.models import User
 
 from .extensions import db
@@ -42,8 +43,9 @@ def current_actor() -> Actor:
     user = current_user()
     if user is None:
         raise RuntimeError("current_actor() called without a logged-in user; add @login_required")
-    return Actor(user.username, frozenset(user.roles or ()), user.jurisdiction_code,
-                 user.display_name or user.username)
+    if "current_actor" not in g:
+        g.current_actor = actor_for(db.session, user, services().clock.now())
+    return g.current_actor
 
 
 def login_required(view):
@@ -80,8 +82,10 @@ def log_in(user: User) -> None:
     session[SEEN_KEY] = services().clock.now().timestamp()
     session.permanent = True
     g.current_user = user
+    g.pop("current_actor", None)
 
 
 def log_out() -> None:
     session.clear()
     g.pop("current_user", None)
+    g.pop("current_actor", None)

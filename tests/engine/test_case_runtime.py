@@ -12,10 +12,12 @@ from engine.actors import Actor
 from engine.calendar import SHANGHAI
 from engine.errors import ConflictError, Forbidden, FormInvalid, NotFound, TaskNotReady
 from engine.forms import FormLibrary
+from engine.queries import get_case
 from engine.models import Case, CaseEvent, HumanTask
 from engine.registry import ProcessRegistry
 from engine.runtime import CaseRuntime
 from engine.timers import sweep_due_timers
+from engine.versions import sync_at_startup
 from tests.conftest import ROOT
 from tests.engine.scenario import INTAKE, CaseScenario
 
@@ -67,22 +69,27 @@ def test_submitted_data_in_the_event_log_is_a_copy(scenario):
 # -- access ------------------------------------------------------------------------------------
 
 def test_another_jurisdiction_cannot_see_or_act_on_the_case(scenario, sessions, runtime):
-    outsider = Actor("kdl", frozenset({"clerk"}), "150203")
+    outsider = Actor.of("kdl", frozenset({"clerk"}), "150203")
     task = scenario.task("accept")
     with sessions() as session, pytest.raises(NotFound):
         runtime.complete_task(session, task.id, {"accepted": True}, outsider)
     assert scenario.ready() == ["accept"]
 
 
-def test_the_city_covers_its_districts(scenario, sessions, runtime):
-    city = Actor("city", frozenset({"clerk"}), "150200")
+def test_the_city_reads_its_districts_cases_but_works_only_its_own_queue(scenario, sessions, runtime):
+    city_clerk = Actor.of("city", frozenset({"clerk"}), "150200")
+    case_id = scenario.case_id
     with sessions() as session:
-        runtime.complete_task(session, scenario.task("accept").id, {"accepted": True}, city)
+        assert get_case(session, city_clerk, case_id).id == case_id
+        with pytest.raises(Forbidden):  # the district's window takes the district's intake
+            runtime.complete_task(session, scenario.task("accept").id, {"accepted": True}, city_clerk)
+    assert scenario.ready() == ["accept"]
+    scenario.do("accept")
     assert scenario.ready() == ["assess"]
 
 
 def test_a_user_without_the_tasks_role_may_not_complete_it(scenario, sessions, runtime):
-    clerk = Actor("clerk", frozenset({"clerk"}), "150207")
+    clerk = Actor.of("clerk", frozenset({"clerk"}), "150207")
     scenario.do("accept")
     with sessions() as session, pytest.raises(Forbidden):
         runtime.complete_task(session, scenario.task("assess").id, {"risk_color": "黄", "complexity": "simple",
@@ -161,6 +168,8 @@ def test_a_running_case_keeps_its_definition_after_the_bpmn_changes(sessions, st
     # A new process (fresh registry, empty cache) must restore the old spec from the database.
     new_runtime = CaseRuntime(ProcessRegistry(processes, forms), clock)
     assert new_runtime.registry.category("neighbour").spec_hash != case.case().spec_hash
+    with sessions() as session:  # a restart publishes what changed in processes/ as a new version
+        sync_at_startup(session, new_runtime.registry, clock.now())
     case.runtime = new_runtime
     case.do("assess")
     assert [t.name for t in case.ready_tasks()] == ["分流转办"]
@@ -173,7 +182,7 @@ def test_a_running_case_keeps_its_definition_after_the_bpmn_changes(sessions, st
 
 def test_case_codes_count_per_jurisdiction_and_year(sessions, runtime, staff, clock):
     codes = [CaseScenario(sessions, runtime, staff, clock).case().code for _ in range(2)]
-    city = Actor("city", staff.roles, "150200")
+    city = Actor.of("city", staff.roles, "150200")
     other = CaseScenario(sessions, runtime, city, clock, jurisdiction="150203").case().code
     clock.set(datetime(2027, 1, 4, 9, 0, tzinfo=SHANGHAI))
     next_year = CaseScenario(sessions, runtime, staff, clock).case().code
@@ -260,6 +269,8 @@ def test_a_running_case_keeps_validating_against_the_forms_it_started_with(sessi
     (forms / "assess.json").write_text(json.dumps(schema, ensure_ascii=False), encoding="utf-8")
     new_runtime = CaseRuntime(ProcessRegistry(processes, FormLibrary(forms)), clock)
     assert new_runtime.registry.category("neighbour").spec_hash != running.case().spec_hash
+    with sessions() as session:  # a restart publishes what changed in processes/ as a new version
+        sync_at_startup(session, new_runtime.registry, clock.now())
 
     long_assessment = {"risk_color": "黄", "complexity": "ordinary", "assessment": "一般邻里纠纷，宜就地调解"}
     running.runtime = new_runtime

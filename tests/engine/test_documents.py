@@ -42,8 +42,9 @@ def add_case(session, jurisdiction: str, code: str, **data) -> Case:
         session.add(ProcessSpec(hash="bare", category_code="bare", process_id="bare", spec_json="{}",
                                 created_at=MONDAY))
         session.flush()  # no relationship tells the unit of work to insert the spec first
-    case = Case(code=code, category_code="bare", spec_hash="bare", jurisdiction_code=jurisdiction, status="open",
-                title="楼上漏水致楼下天花板受损", data={**INTAKE, **data}, intake=dict(INTAKE), created_by="clerk",
+    case = Case(code=code, category_code="bare", spec_hash="bare", jurisdiction_code=jurisdiction,
+                handling_jurisdiction_code=jurisdiction, status="open", title="楼上漏水致楼下天花板受损",
+                data={**INTAKE, **data}, intake=dict(INTAKE), created_by="clerk",
                 created_at=MONDAY, updated_at=MONDAY, workflow_state="{}")
     session.add(case)
     session.flush()

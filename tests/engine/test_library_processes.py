@@ -27,9 +27,9 @@ from tests.engine.scenario import CaseScenario, mediate
 LIBRARY = ROOT / "processes" / "library"
 INTAKE_STEPS = ("accept", "assess", "dispatch")
 DEPARTMENTS = ["司法所", "派出所", "住建局"]
-DIRECTOR = Actor("director", frozenset({"director"}), "150207", "九原区综治中心主任")
-MANAGER = Actor("manager", frozenset({"manager"}), "150200", "包头市委政法委")  # the city covers 九原区
-LIAISON = Actor("liaison", frozenset({"liaison"}), "150207", "部门联络员")
+DIRECTOR = Actor.of("director", frozenset({"director"}), "150207", "九原区综治中心主任")
+MANAGER = Actor.of("manager", frozenset({"manager"}), "150200", "包头市委政法委")  # the city covers 九原区
+LIAISON = Actor.of("liaison", frozenset({"liaison"}), "150207", "部门联络员")
 
 
 @pytest.fixture

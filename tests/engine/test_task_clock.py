@@ -18,7 +18,7 @@ from engine.task_clock import ClockError
 from tests.conftest import ROOT
 from tests.engine.scenario import CaseScenario
 
-DIRECTOR = Actor("director", frozenset({"director"}), "150207")
+DIRECTOR = Actor.of("director", frozenset({"director"}), "150207")
 
 
 @pytest.fixture
@@ -125,7 +125,7 @@ def test_extensions_are_bounded_by_the_definition(case, sessions, clock_runtime,
 
 def test_only_a_director_decides_and_a_rejection_changes_no_deadline(case, sessions, clock_runtime, staff):
     original_due = due_of(case)
-    mediator = Actor("mediator", frozenset({"mediator"}), "150207")
+    mediator = Actor.of("mediator", frozenset({"mediator"}), "150207")
     with sessions() as session:
         request = clock_runtime.request_extension(session, case.task("handle").id, "15 日", "当事人申请", staff)
     with sessions() as session, pytest.raises(Forbidden):

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engine.clock import FakeClock
-from engine.models import Case, CaseEvent, HumanTask, User
+from engine.models import Case, CaseEvent, HumanTask, RoleGrant, User
 from web import create_app
 from web.auth import hash_password
 from web.extensions import db
@@ -77,9 +77,14 @@ def password_hash() -> str:
     return hash_password(PASSWORD)
 
 
-def add_user(username, display_name, roles, jurisdiction):
-    db.session.add(User(username=username, display_name=display_name, password_hash=password_hash(),
-                        roles=roles, jurisdiction_code=jurisdiction))
+def add_user(username, display_name, roles, jurisdiction, department_id=None):
+    """A user holding every role in `roles` over `jurisdiction` (department: for the liaison role)."""
+    user = User(username=username, display_name=display_name, password_hash=password_hash(),
+                jurisdiction_code=jurisdiction)
+    user.grants = [RoleGrant(role=role, jurisdiction_code=jurisdiction,
+                             department_id=department_id if role == "liaison" else None) for role in roles]
+    db.session.add(user)
+    return user
 
 
 @pytest.fixture

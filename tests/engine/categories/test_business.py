@@ -15,8 +15,8 @@ from engine.calendar import SHANGHAI
 from engine.task_clock import ClockError
 from tests.engine.scenario import CaseScenario, mediate
 
-DIRECTOR = Actor("director", frozenset({"director"}), "150207", "九原区综治中心主任")
-MANAGER = Actor("manager", frozenset({"manager"}), "150200", "包头市委政法委")
+DIRECTOR = Actor.of("director", frozenset({"director"}), "150207", "九原区综治中心主任")
+MANAGER = Actor.of("manager", frozenset({"manager"}), "150200", "包头市委政法委")
 
 INTAKE = {
     "title": "养殖场与种植户用水纠纷",

@@ -41,7 +41,7 @@ ANSWERS = {
     "archive": {"archive_note": "归档"},
 }
 
-DIRECTOR = Actor("director", frozenset({"director"}), "150207", "九原区综治中心主任")
+DIRECTOR = Actor.of("director", frozenset({"director"}), "150207", "九原区综治中心主任")
 INTAKE_STEPS = ("accept", "assess", "dispatch")
 
 

@@ -41,8 +41,8 @@ ANSWERS = {
     "archive": {"archive_note": "归档"},
 }
 
-DIRECTOR = Actor("director", frozenset({"director"}), "150207", "九原区综治中心主任")
-LIAISON = Actor("liaison", frozenset({"liaison"}), "150207", "部门联络员")
+DIRECTOR = Actor.of("director", frozenset({"director"}), "150207", "九原区综治中心主任")
+LIAISON = Actor.of("liaison", frozenset({"liaison"}), "150207", "部门联络员")
 INTAKE_STEPS = ("accept", "assess", "dispatch")
 
 

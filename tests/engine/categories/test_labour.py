@@ -14,8 +14,8 @@ from engine.actors import Actor
 from engine.calendar import SHANGHAI
 from tests.engine.scenario import CaseScenario, mediate
 
-LIAISON = Actor("liaison", frozenset({"liaison"}), "150207", "人社局劳动保障监察大队联络员")
-DIRECTOR = Actor("director", frozenset({"director"}), "150207", "九原区综治中心主任")
+LIAISON = Actor.of("liaison", frozenset({"liaison"}), "150207", "人社局劳动保障监察大队联络员")
+DIRECTOR = Actor.of("director", frozenset({"director"}), "150207", "九原区综治中心主任")
 
 INTAKE = {
     "title": "某建筑公司拖欠工资",

@@ -17,7 +17,7 @@ from engine.task_clock import ClockError
 from tests.conftest import ROOT
 from tests.engine.scenario import CaseScenario, INTAKE, end_of_day, mediate
 
-DIRECTOR = Actor("director", frozenset({"director"}), "150207", "九原区综治中心主任")
+DIRECTOR = Actor.of("director", frozenset({"director"}), "150207", "九原区综治中心主任")
 INTAKE_STEPS = ("accept", "assess", "dispatch")
 MEDICAL_INTAKE = {
     **INTAKE,

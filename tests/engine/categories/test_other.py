@@ -10,8 +10,8 @@ import pytest
 from engine.actors import Actor
 from tests.engine.scenario import CaseScenario, end_of_day, mediate
 
-DIRECTOR = Actor("director", frozenset({"director"}), "150207", "九原区综治中心主任")
-LIAISON = Actor("liaison", frozenset({"liaison"}), "150207", "部门联络员")
+DIRECTOR = Actor.of("director", frozenset({"director"}), "150207", "九原区综治中心主任")
+LIAISON = Actor.of("liaison", frozenset({"liaison"}), "150207", "部门联络员")
 INTAKE_STEPS = ("accept", "assess", "dispatch")
 ASSESS = {"risk_color": "黄", "complexity": "ordinary", "assessment": "一般纠纷"}
 ANSWERS = {

@@ -46,8 +46,8 @@ ANSWERS = {
     "archive": {"archive_note": "归档"},
 }
 
-LIAISON = Actor("liaison", frozenset({"liaison"}), "150207", "住建局信访联络员")
-DIRECTOR = Actor("director", frozenset({"director"}), "150207", "九原区综治中心主任")
+LIAISON = Actor.of("liaison", frozenset({"liaison"}), "150207", "住建局信访联络员")
+DIRECTOR = Actor.of("director", frozenset({"director"}), "150207", "九原区综治中心主任")
 LIAISON_TASKS = {"receipt_decision", "notify_acceptance", "handle", "reply", "review", "recheck"}
 
 

@@ -17,8 +17,8 @@ from engine.task_clock import ClockError
 from tests.conftest import ROOT
 from tests.engine.scenario import CaseScenario, INTAKE, end_of_day, mediate
 
-DIRECTOR = Actor("director", frozenset({"director"}), "150207", "九原区综治中心主任")
-MEDIATOR = Actor("mediator", frozenset({"mediator"}), "150207", "物业纠纷调解员")
+DIRECTOR = Actor.of("director", frozenset({"director"}), "150207", "九原区综治中心主任")
+MEDIATOR = Actor.of("mediator", frozenset({"mediator"}), "150207", "物业纠纷调解员")
 INTAKE_STEPS = ("accept", "assess", "dispatch")
 PROPERTY_INTAKE = {
     **INTAKE,

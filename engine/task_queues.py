@@ -1,0 +1,44 @@
+"""Which queue a new human task is offered to: the center handling the case, and for a liaison's
+task the department the routing (or a 联席会议 instance) names, mapped to a stationed department."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from . import jurisdictions
+from .models import Case
+from .people import resolve_department
+from .task_meta import TaskMeta
+
+
+@dataclass(frozen=True)
+class Queue:
+    jurisdiction_code: str
+    department_id: int | None
+
+
+class TaskQueues:
+    """Resolves queues for the tasks created in one engine run (the tree is read once)."""
+
+    def __init__(self, session: Session, case: Case):
+        self.session, self.case = session, case
+        self._centers: list[str] | None = None
+
+    def queue_for(self, meta: TaskMeta, task_data: dict[str, Any]) -> Queue:
+        center = self.case.handling_jurisdiction_code or self.case.jurisdiction_code
+        if meta.role != "liaison":
+            return Queue(center, None)
+        name = (task_data.get(meta.label_field) if meta.label_field else None) or task_data.get("department")
+        department = resolve_department(self.session, self.centers(), name if isinstance(name, str) else None)
+        if department is not None and self.case.department == name and self.case.department_id is None:
+            self.case.department_id = department.id
+        return Queue(center, department.id if department else None)
+
+    def centers(self) -> list[str]:
+        """The handling center and the centers above it, nearest first."""
+        if self._centers is None:
+            code = self.case.handling_jurisdiction_code or self.case.jurisdiction_code
+            self._centers = [row.code for row in jurisdictions.path(self.session, code)] or [code]
+        return self._centers
