@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from engine.assignment import Assignments
 from engine.clock import Clock
 from engine.registry import ProcessRegistry
 from engine.runtime import CaseRuntime
@@ -15,6 +16,7 @@ class Services:
     registry: ProcessRegistry
     runtime: CaseRuntime
     clock: Clock
+    assignments: Assignments
 
 
 def services() -> Services:
