@@ -5,6 +5,8 @@ import re
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
+from engine import jurisdictions
+from engine.actors import REGISTERING_ROLES
 from engine.errors import FormInvalid, Forbidden, UnknownCategory
 from engine.queries import STATUS_NAMES, case_events, case_list, case_tasks, case_timers, deadline_state, get_case
 
@@ -16,8 +18,8 @@ from .session_user import current_actor, login_required, role_required
 
 bp = Blueprint("cases", __name__)
 
-# 行政区划代码: 6 digits for a county and above, 9 for a township, 12 for a village.
-JURISDICTION_CODE = re.compile(r"^\d{6}(\d{3}(\d{3})?)?$")
+# 行政区划代码: 6 digits for a county and above, 9 for a township, 12 for a village, longer for a grid.
+JURISDICTION_CODE = re.compile(r"^\d{6,20}$")
 # Names of the registration form's own fields; underscored so no intake schema field can clash.
 CATEGORY_FIELD, JURISDICTION_FIELD = "_category", "_jurisdiction"
 
@@ -104,10 +106,24 @@ def _in_creation_order(tasks, events):
 
 def _jurisdiction_error(code: str) -> str:
     if not JURISDICTION_CODE.match(code):
-        return "行政区划代码应为6、9或12位数字"
-    if not current_actor().covers(code):
+        return "行政区划代码应为6至20位数字"
+    if not current_actor().can_register(code):
         return "不在您的管辖范围内"
     return ""
+
+
+def _registration_places(actor) -> list[dict]:
+    """The places a clerk may register a dispute at, as an indented tree (empty if no tree is set up)."""
+    places, seen = [], set()
+    for grant in actor.grants:
+        if grant.role not in REGISTERING_ROLES:
+            continue
+        for row in jurisdictions.subtree(db.session, grant.jurisdiction_code):
+            if row.code not in seen:
+                seen.add(row.code)
+                depth = jurisdictions.LEVELS.index(row.level) - jurisdictions.LEVELS.index("county")
+                places.append({"code": row.code, "name": row.name, "depth": max(depth, 0)})
+    return places
 
 
 def _render_new(categories, category, schema, values, jurisdiction, field_errors=None, general_errors=None,
@@ -116,6 +132,7 @@ def _render_new(categories, category, schema, values, jurisdiction, field_errors
         "case_new.html", categories=_by_name(categories), category=category, jurisdiction=jurisdiction,
         fields=form_render.field_views(schema, values, field_errors), general_errors=general_errors or [],
         jurisdiction_error=jurisdiction_error, category_field=CATEGORY_FIELD, jurisdiction_field=JURISDICTION_FIELD,
+        places=_registration_places(current_actor()),
     )
 
 
