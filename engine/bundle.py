@@ -19,6 +19,11 @@ from .forms import Form
 from .task_meta import DEADLINE_HELPERS, TaskMeta
 
 
+# Bundles parsed in this process, by content hash. A hash names exactly one definition, so every
+# registry (a reload, a second app in the same process) reuses them instead of parsing again.
+PARSED: dict[str, "ProcessBundle"] = {}
+
+
 @dataclass(frozen=True)
 class TimerMeta:
     """What a timer counts: a helper call on a task's deadline, a fixed duration, or a literal."""

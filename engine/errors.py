@@ -64,3 +64,15 @@ class ProcessError(EngineError):
     def __init__(self, element_id: str | None, message: str):
         self.element_id = element_id
         super().__init__(f"{element_id or 'process'}: {message}")
+
+
+class VersionError(EngineError):
+    """Publishing, rolling back or migrating a process version is not possible as asked."""
+
+
+class NoVersion(NotFound):
+    """No version of a category is published for a jurisdiction or any level above it."""
+
+
+class MigrationRefused(VersionError):
+    """A running case cannot be moved to the version asked for; the message says why."""

@@ -19,12 +19,13 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from . import lint
-from .bundle import ProcessBundle, bundle_from_specs
+from .bundle import PARSED, ProcessBundle, bundle_from_specs
 from .errors import UnknownCategory
 from .forms import FormLibrary
 from .problems import Problem
 
 LIBRARY_DIR = "library"
+VARIANTS_DIR = "variants"  # county variants, engine/variants.py
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,8 @@ class ProcessRegistry:
         library, library_problems = self._load_library()
         report.problems += library_problems
         for folder in sorted(p for p in self.processes_dir.iterdir()
-                             if p.is_dir() and p.name != LIBRARY_DIR and not p.name.startswith((".", "_"))):
+                             if p.is_dir() and p.name not in (LIBRARY_DIR, VARIANTS_DIR)
+                             and not p.name.startswith((".", "_"))):
             category, problems = self._load_category(folder, library)
             report.problems += problems
             if category is not None:
@@ -85,6 +87,11 @@ class ProcessRegistry:
             else:
                 report.broken[folder.name] = [p for p in problems if p.is_error]
         self.report = report
+        # County variants are linted now and overlaid on demand (engine/variants.py).
+        from .variants import VariantSet
+
+        self.variants = VariantSet(self, library)
+        report.problems += self.variants.problems
         return report
 
     def category(self, code: str) -> Category:
@@ -149,17 +156,8 @@ class ProcessRegistry:
                 problems += dmn_problems
             else:
                 unreadable = True
-        own_processes = {pid for tree in trees.values() for pid in lint.defined_process_ids(tree)}
-        if meta["process_id"] not in own_processes and not unreadable:
-            problems.append(Problem(str(folder / "category.toml"), _toml_line(folder / "category.toml", "process_id"),
-                                    None, f"process_id {meta['process_id']!r} is not defined by any .bpmn file of {folder.name}/"))
-        used_library = self._check_calls(trees, own_processes, library, problems)
-        problems += _duplicate_ids(trees, used_library)
-        for path, tree in trees.items():
-            for task_id, decision in lint.called_decisions(tree):
-                if decision not in decisions and not unreadable:
-                    problems.append(Problem(str(path), lint.element_line(tree, task_id), task_id,
-                                            f"calledDecisionId {decision!r} is not defined by any .dmn file of {folder.name}/"))
+        used_library = self.check_references(folder / "category.toml", meta, trees, decisions, unreadable,
+                                             library, problems, f"{folder.name}/")
         if any(p.is_error for p in problems):
             return None, problems
 
@@ -172,14 +170,33 @@ class ProcessRegistry:
         # The forms belong to the version too: a case keeps validating against the schemas it started with.
         forms = {name: self.forms.get(name).schema for name in sorted(_form_names(trees, used_library) | {intake_form})}
         spec_hash = _content_hash(files, self.processes_dir, forms)
-        bundle = self._bundles.get(spec_hash)
+        bundle = self._bundles.get(spec_hash) or PARSED.get(spec_hash)
         if bundle is None:
             bundle, parse_problems = _parse(meta["process_id"], bpmn_files, dmn_files, used_library, spec_hash, forms)
             if bundle is None:
                 return None, problems + parse_problems
-            self._bundles[spec_hash] = bundle
+            PARSED[spec_hash] = bundle
+        self._bundles[spec_hash] = bundle
         category = Category(meta["code"], meta["name"], meta["process_id"], folder, bundle, files, intake_form)
         return category, problems
+
+    def check_references(self, toml_path: Path, meta: dict, trees: dict, decisions: set[str], unreadable: bool,
+                         library: dict[str, "_LibraryFile"], problems: list[Problem], where: str):
+        """Check what a category's files refer to (its process, called processes and decisions, unique
+        ids), appending to `problems`; returns the library files it calls. `unreadable`: a file did not
+        parse, so what it may well define is not reported missing."""
+        own_processes = {pid for tree in trees.values() for pid in lint.defined_process_ids(tree)}
+        if meta["process_id"] not in own_processes and not unreadable:
+            problems.append(Problem(str(toml_path), _toml_line(toml_path, "process_id"), None,
+                                    f"process_id {meta['process_id']!r} is not defined by any .bpmn file of {where}"))
+        used_library = self._check_calls(trees, own_processes, library, problems)
+        problems += _duplicate_ids(trees, used_library)
+        for path, tree in trees.items():
+            for task_id, decision in lint.called_decisions(tree):
+                if decision not in decisions and not unreadable:
+                    problems.append(Problem(str(path), lint.element_line(tree, task_id), task_id,
+                                            f"calledDecisionId {decision!r} is not defined by any .dmn file of {where}"))
+        return used_library
 
     def _check_calls(self, trees, own_processes, library, problems) -> list["_LibraryFile"]:
         """Resolve call activities; report dangling ones; return the library files needed."""

@@ -77,7 +77,7 @@ def runtime(registry, clock) -> CaseRuntime:
 @pytest.fixture
 def staff() -> Actor:
     """A 九原区 user holding every handling role."""
-    return Actor("staff", ALL_ROLES, "150207", "九原区综治中心")
+    return Actor.of("staff", ALL_ROLES, "150207", "九原区综治中心")
 
 
 # -- BPMN element coverage (see tests/bpmn_coverage.py) ---------------------------------------------

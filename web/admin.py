@@ -46,6 +46,8 @@ def calendar():
 
 
 def _render(values: dict, errors: dict | None = None):
-    overrides = db.session.scalars(select(CalendarOverride).order_by(CalendarOverride.day)).all()
+    # Rulings for everywhere (""); a jurisdiction's own rulings come from its variant or the CLI.
+    overrides = db.session.scalars(select(CalendarOverride).where(CalendarOverride.jurisdiction_code == "")
+                                   .order_by(CalendarOverride.day)).all()
     return render_template("admin_calendar.html", overrides=overrides, values=values, errors=errors or {},
                            day_kinds=DAY_KINDS)

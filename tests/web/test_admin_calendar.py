@@ -13,7 +13,7 @@ def test_an_administrator_declares_a_2027_spring_festival_rest_day(login, db_rea
     html = response.get_data(as_text=True)
     assert "已设置 2027-02-08 为休息日" in html
     assert "2027年春节" in html and "admin" in html
-    row = db_read(lambda s: s.get(CalendarOverride, date(2027, 2, 8)))
+    row = db_read(lambda s: s.get(CalendarOverride, ("", date(2027, 2, 8))))
     assert (row.is_workday, row.note) == (False, "2027年春节")
 
 
