@@ -18,6 +18,7 @@ from .errors import ConflictError
 from .models import PendingTimer
 from .projection import FiredTimer
 from .runtime import CaseRuntime
+from .transfers import mark_overdue_transfers
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ class SweepResult:
     cases_touched: int = 0
     skipped: list[int] = field(default_factory=list)  # held by another sweeper or writer
     failed: dict[int, str] = field(default_factory=dict)  # case id -> error
+    overdue_transfers: list[int] = field(default_factory=list)  # 转办 flagged 超期 (engine/transfers.py)
 
 
 def sweep_due_timers(session_factory: Callable[[], Session], runtime: CaseRuntime, batch: int = 500) -> SweepResult:
@@ -58,4 +60,5 @@ def sweep_due_timers(session_factory: Callable[[], Session], runtime: CaseRuntim
             continue
         result.cases_touched += 1
         result.fired.extend(fired)
+    result.overdue_transfers = mark_overdue_transfers(session_factory, now, batch)
     return result
