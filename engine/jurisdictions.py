@@ -12,17 +12,36 @@ from sqlalchemy.orm import Session
 
 from .actors import code_covers
 from .errors import EngineError, NotFound
-from .models import Jurisdiction
+from .models import Department, Jurisdiction
 
 LEVELS = ("province", "city", "county", "township", "village", "grid")
 LEVEL_NAMES = {"province": "省", "city": "市", "county": "县（区、旗）", "township": "乡镇（街道）",
                "village": "村（社区）", "grid": "网格"}
+# What people write in a spreadsheet's 层级 column, besides the codes themselves.
+LEVEL_ALIASES = {
+    "省": "province", "自治区": "province", "直辖市": "province", "省级": "province",
+    "市": "city", "地级市": "city", "盟": "city", "州": "city", "市级": "city",
+    "县": "county", "区": "county", "旗": "county", "县级市": "county", "县级": "county", "县（区、旗）": "county",
+    "县区": "county", "县（区）": "county",
+    "乡": "township", "镇": "township", "街道": "township", "苏木": "township", "乡镇": "township",
+    "乡镇（街道）": "township", "乡级": "township",
+    "村": "village", "社区": "village", "嘎查": "village", "村（社区）": "village", "村社区": "village",
+    "网格": "grid",
+}
 # The levels a case is handled at (小事不出村、大事不出乡、难事不出县), lowest first.
 HANDLING_LEVELS = ("village", "township", "county", "city")
 
 
 class TreeError(EngineError):
-    """A jurisdiction that does not fit the tree (bad code, unknown parent, wrong level)."""
+    """A jurisdiction that does not fit the tree (bad code, unknown parent, wrong level).
+
+    `field` names the input at fault (code, name, level, parent_code, center_name); the message is
+    the Chinese sentence an administrator sees beside that field.
+    """
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -47,11 +66,15 @@ def require(session: Session, code: str) -> Jurisdiction:
 
 def path(session: Session, code: str) -> list[Jurisdiction]:
     """`code` and its ancestors in the table, nearest first."""
+    from .variant_lookup import ancestors
+
+    chain = [c for c in ancestors(session, code) if c]
+    rows = {row.code: row for row in session.scalars(select(Jurisdiction).where(Jurisdiction.code.in_(chain)))}
     found: list[Jurisdiction] = []
-    row = session.get(Jurisdiction, code)
+    row = rows.get(code)
     while row is not None and len(found) < len(LEVELS) + 2:
         found.append(row)
-        row = session.get(Jurisdiction, row.parent_code) if row.parent_code else None
+        row = rows.get(row.parent_code) if row.parent_code else None
     return found
 
 
@@ -113,28 +136,71 @@ def center_names(session: Session) -> dict[str, str]:
         select(Jurisdiction.code, Jurisdiction.center_name).where(Jurisdiction.center_name.is_not(None)))}
 
 
+def parse_level(value: str) -> str | None:
+    """The level code for `value` given as a code (county) or in Chinese (县, 区, 旗, 街道, 社区…)."""
+    text = (value or "").strip()
+    if text.lower() in LEVELS:
+        return text.lower()
+    return LEVEL_ALIASES.get(text)
+
+
 def save(session: Session, code: str, name: str, level: str, parent_code: str | None,
          center_name: str | None = None) -> Jurisdiction:
-    """Create or update a node after checking it fits the tree. The caller commits."""
+    """Create or update a node after checking it fits the tree; raises TreeError. The caller commits.
+
+    Levels follow LEVELS downwards (a level may be skipped: a village may sit directly under a
+    county), a child's code extends its parent's, and the code's shape matches its level, since
+    "everything below" is a prefix match on it (a city's 150200 covers every 1502… code).
+    """
+    code, name = (code or "").strip(), (name or "").strip()
+    parent_code = (parent_code or "").strip() or None
+    center_name = (center_name or "").strip() or None
     if not code.isdigit() or not 6 <= len(code) <= 20:
-        raise TreeError(f"jurisdiction code {code!r}: use the 6- to 20-digit 行政区划代码")
+        raise TreeError("code", "辖区代码应为 6 至 20 位数字的行政区划代码")
     if level not in LEVELS:
-        raise TreeError(f"jurisdiction {code}: level {level!r} is unknown; use one of {', '.join(LEVELS)}")
-    if not name.strip():
-        raise TreeError(f"jurisdiction {code}: a name is required")
+        raise TreeError("level", "层级无效，应为" + "、".join(LEVEL_NAMES.values()) + "之一")
+    shape = _code_shape_problem(code, level)
+    if shape:
+        raise TreeError("code", shape)
+    if not name:
+        raise TreeError("name", "请填写名称")
+    if len(name) > 100:
+        raise TreeError("name", "名称不能超过 100 个字符")
+    if center_name and len(center_name) > 100:
+        raise TreeError("center_name", "综治中心名称不能超过 100 个字符")
     if parent_code:
         parent = session.get(Jurisdiction, parent_code)
+        if parent_code == code:
+            raise TreeError("parent_code", "上级不能是本辖区自己")
         if parent is None:
-            raise TreeError(f"jurisdiction {code}: parent {parent_code} does not exist")
-        if not code_covers(parent.code, code) or code == parent.code:
-            raise TreeError(f"jurisdiction {code} does not lie below its parent {parent_code} "
-                            "(a child's code extends its parent's)")
+            raise TreeError("parent_code", f"上级辖区 {parent_code} 不存在")
+        if not code_covers(parent.code, code):
+            raise TreeError("code", f"代码 {code} 不在上级 {parent.code}（{parent.name}）之下：下级代码应以上级代码开头")
         if LEVELS.index(level) <= LEVELS.index(parent.level):
-            raise TreeError(f"jurisdiction {code}: a {level} cannot sit below a {parent.level}")
+            raise TreeError("level", f"{LEVEL_NAMES[level]}不能设在{LEVEL_NAMES[parent.level]}“{parent.name}”之下")
     row = session.get(Jurisdiction, code)
-    if row is None:
+    if row is not None:
+        for child in children(session, code):
+            if LEVELS.index(child.level) <= LEVELS.index(level):
+                raise TreeError("level", f"下级“{child.name}”是{LEVEL_NAMES[child.level]}，"
+                                         f"本辖区不能改为{LEVEL_NAMES[level]}")
+        if row.center_name and not center_name and session.scalars(
+                select(Department.id).where(Department.jurisdiction_code == code)).first() is not None:
+            raise TreeError("center_name", "该综治中心有入驻部门，不能取消中心名称")
+    else:
         row = Jurisdiction(code=code)
         session.add(row)
-    row.name, row.level, row.parent_code = name.strip(), level, parent_code or None
-    row.center_name = (center_name or "").strip() or None
+    row.name, row.level, row.parent_code, row.center_name = name, level, parent_code, center_name
     return row
+
+
+def _code_shape_problem(code: str, level: str) -> str | None:
+    if level == "province" and not (len(code) == 6 and code.endswith("0000")):
+        return "省级代码应为以 0000 结尾的 6 位数字（如 150000）"
+    if level == "city" and not (len(code) == 6 and code.endswith("00") and not code.endswith("0000")):
+        return "市级代码应为以 00 结尾的 6 位数字（如 150200）"
+    if level == "county" and not (len(code) == 6 and not code.endswith("00")):
+        return "县级代码应为 6 位数字，且不以 00 结尾（如 150207）"
+    if level in ("township", "village", "grid") and len(code) <= 6:
+        return f"{LEVEL_NAMES[level]}代码应在县级 6 位代码之后继续编码（如 150207001）"
+    return None
