@@ -61,8 +61,9 @@ class Grant:
             return self.covers(jurisdiction_code)
         if jurisdiction_code != self.jurisdiction_code:
             return False
-        # A liaison without a department coordinates every department of the center.
-        return department_id is None or self.department_id is None or department_id == self.department_id
+        # A liaison without a department coordinates every department of the center; a department's
+        # liaison takes that department's queue only (they do not read the center's other cases).
+        return self.department_id is None or department_id == self.department_id
 
 
 @dataclass(frozen=True)
@@ -154,8 +155,7 @@ class Actor:
                 place = HumanTask.jurisdiction_code == grant.jurisdiction_code
             condition = and_(HumanTask.role == grant.role, place)
             if grant.role == "liaison" and grant.department_id is not None:
-                condition = and_(condition, or_(HumanTask.department_id.is_(None),
-                                                HumanTask.department_id == grant.department_id))
+                condition = and_(condition, HumanTask.department_id == grant.department_id)
             conditions.append(condition)
         return or_(*conditions) if conditions else false()
 

@@ -14,10 +14,10 @@ is masked before it reaches a template: names stay, ID and phone numbers keep on
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from jinja2 import Environment, FileSystemLoader, Undefined
 from sqlalchemy import select
@@ -29,8 +29,9 @@ from .calendar import SHANGHAI
 from .case_codes import next_number
 from .json_data import json_copy
 from .masking import mask_field, mask_text
-from .models import Case, CaseDocument, HumanTask, User
+from .models import Case, CaseDocument, CaseEvent, HumanTask, Jurisdiction, User
 from .task_meta import ROLES
+from .variant_lookup import ancestors
 
 log = logging.getLogger(__name__)
 
@@ -95,21 +96,38 @@ class DocumentRenderer:
     Autoescaping is on: case data is typed by clerks and citizens. `center_names` maps a
     jurisdiction code (or a prefix of one) to the issuing center's name for the seal line; without
     one the line is left blank for the stamp.
+
+    `variant_dirs(chain)` gives the template folders of county variants for a jurisdiction chain
+    (nearest first, engine/variants.py); a template there — `_base.html` too — replaces the one in
+    `templates_dir` for cases of that jurisdiction and below.
     """
 
-    def __init__(self, templates_dir: Path = TEMPLATES_DIR, center_names: Mapping[str, str] | None = None):
+    def __init__(self, templates_dir: Path = TEMPLATES_DIR, center_names: Mapping[str, str] | None = None,
+                 variant_dirs: Callable[[Sequence[str]], Sequence[Path]] | None = None):
         self.templates_dir = Path(templates_dir)
         self.center_names = dict(center_names or {})
-        self.env = Environment(loader=FileSystemLoader(str(self.templates_dir)), autoescape=True,
-                               trim_blocks=True, lstrip_blocks=True)
-        self.env.tests["present"] = _present
-        self.env.filters["label"] = lambda value, names: names.get(value, value) if _present(value) else ""
+        self.variant_dirs = variant_dirs
+        self._envs: dict[tuple[str, ...], Environment] = {}
+        self.env = self._environment((str(self.templates_dir),))
 
-    def render(self, doc_type: str, context: Mapping[str, Any]) -> str:
-        """The document as a complete HTML page with its print stylesheet."""
+    def render(self, doc_type: str, context: Mapping[str, Any], jurisdiction_chain: Sequence[str] = ()) -> str:
+        """The document as a complete HTML page with its print stylesheet, from the templates in force
+        for `jurisdiction_chain` (variant_lookup.ancestors of the issuing jurisdiction; none: the base)."""
         if doc_type not in DOCUMENT_TYPES:
             raise ValueError(f"unknown document type {doc_type!r}; use one of {', '.join(DOCUMENT_TYPES)}")
-        return self.env.get_template(f"{doc_type}.html").render(context)
+        variants = self.variant_dirs(jurisdiction_chain) if self.variant_dirs and jurisdiction_chain else ()
+        env = self._environment((*(str(d) for d in variants), str(self.templates_dir)))
+        return env.get_template(f"{doc_type}.html").render(context)
+
+    def _environment(self, search_path: tuple[str, ...]) -> Environment:
+        env = self._envs.get(search_path)
+        if env is None:
+            env = Environment(loader=FileSystemLoader(list(search_path)), autoescape=True,
+                              trim_blocks=True, lstrip_blocks=True)
+            env.tests["present"] = _present
+            env.filters["label"] = lambda value, names: names.get(value, value) if _present(value) else ""
+            self._envs[search_path] = env
+        return env
 
     def center_name(self, jurisdiction_code: str) -> str | None:
         """The issuing center of a jurisdiction: the longest configured code prefix wins."""
@@ -171,6 +189,7 @@ def issue_document(session: Session, case: Case, doc_type: str, data: Mapping[st
         "element_id": element_id,
         "element_name": data.get("task_name") or element_id or "",
         "open_tasks": tasks.open_tasks(exclude=task_id),
+        **tasks.transfer,
     }
     document = _issue(session, case, doc_type, now, renderer, category_name, context,
                       element_id=element_id, task_id=task_id)
@@ -187,9 +206,14 @@ def case_documents(session: Session, case: Case) -> list[CaseDocument]:
 def _issue(session, case, doc_type, now, renderer, category_name, context, *, element_id, task_id) -> CaseDocument:
     kind = DOCUMENT_TYPES[doc_type]
     year = now.astimezone(SHANGHAI).year
-    sequence = next_number(session, f"{case.jurisdiction_code}:{doc_type}", year)
-    number = f"{case.jurisdiction_code}-{year}-{kind.prefix}{sequence:05d}"
-    center = renderer.center_name(case.jurisdiction_code)
+    # The center handling the case issues the document: its number series and its seal.
+    issuer = case.handling_jurisdiction_code or case.jurisdiction_code
+    if doc_type == "transfer_order" and context.get("transfer_from_code"):
+        issuer = context["transfer_from_code"]  # the center handing the case on issues its 转送交办单
+    sequence = next_number(session, f"{issuer}:{doc_type}", year)
+    number = f"{issuer}-{year}-{kind.prefix}{sequence:05d}"
+    place = session.get(Jurisdiction, issuer)
+    center = (place.center_name if place is not None else None) or renderer.center_name(issuer)
     context = json_copy({
         **context,
         "doc_type": doc_type,
@@ -207,7 +231,9 @@ def _issue(session, case, doc_type, now, renderer, category_name, context, *, el
         },
     }, lenient=True)
     document = CaseDocument(case_id=case.id, doc_type=doc_type, number=number, title=kind.title,
-                            html=renderer.render(doc_type, context), data=context, element_id=element_id,
+                            html=renderer.render(doc_type, context, ancestors(
+                                session, case.handling_jurisdiction_code or case.jurisdiction_code)),
+                            data=context, element_id=element_id,
                             task_id=task_id, created_at=now)
     session.add(document)
     return document
@@ -255,6 +281,7 @@ def _task_context(case: Case, bundle, task, tasks: "_CaseTasks", now: datetime) 
         "open_tasks": tasks.open_tasks(exclude=str(task.id)),
         "timer_kind": timer.kind if timer else None,
         "target_task": tasks.current(timer.target) if timer and timer.target else None,
+        **tasks.transfer,
     }
 
 
@@ -265,6 +292,7 @@ class _CaseTasks:
     rows: list[HumanTask]
     names: dict[str, str]
     now: datetime
+    transfer: dict[str, Any] = field(default_factory=dict)  # transfer_from / transfer_to, see _transfer
 
     @classmethod
     def load(cls, session: Session, case: Case, now: datetime) -> "_CaseTasks":
@@ -272,7 +300,7 @@ class _CaseTasks:
         users = {row.completed_by for row in rows if row.completed_by}
         names = {username: display for username, display in session.execute(
             select(User.username, User.display_name).where(User.username.in_(users)))} if users else {}
-        return cls(rows, names, now)
+        return cls(rows, names, now, _transfer(session, case, now))
 
     def row(self, task_id: str) -> HumanTask | None:
         return next((row for row in self.rows if row.id == task_id), None)
@@ -307,6 +335,21 @@ class _CaseTasks:
                 "role_name": ROLES.get(row.role, row.role), "deadline": _deadline_text(row.deadline),
                 "due": _cn_time(row.due_at) if row.due_at else "", "overdue": overdue and row.paused_at is None,
                 "paused": row.paused_at is not None}
+
+
+def _transfer(session: Session, case: Case, now: datetime) -> dict[str, Any]:
+    """From which center to which the case goes (转出 / 接收), for a 转送交办单: the move engine/levels.py
+    recorded in this run (`case_transferred` at `now`), else the center handling the case, both ways."""
+    event = session.scalars(select(CaseEvent).where(
+        CaseEvent.case_id == case.id, CaseEvent.kind == "case_transferred", CaseEvent.at == now)
+        .order_by(CaseEvent.id.desc()).limit(1)).first()
+    if event is not None:
+        return {"transfer_from": event.data.get("from_center"), "transfer_to": event.data.get("to_center"),
+                "transfer_from_code": event.data.get("from"), "transfer_direction": event.data.get("direction")}
+    code = case.handling_jurisdiction_code or case.jurisdiction_code
+    place = session.get(Jurisdiction, code) if code else None
+    name = (place.center_name or place.name) if place is not None else None
+    return {"transfer_from": name, "transfer_to": name, "transfer_from_code": code, "transfer_direction": None}
 
 
 def _deadline_text(deadline: str | None) -> str:

@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
+from . import levels
 from .actors import Actor
 from .assignment import claim_on_completion
 from .bundle import ProcessBundle
@@ -49,14 +50,18 @@ def project(session: Session, case: Case, bundle: ProcessBundle, workflow: BpmnW
         select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == "ready"))}
     _project_timers(session, case, bundle, workflow, calendar, now, log, ready_rows, fired)
     ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+    # Before tasks are created: a new level moves the case, so its next tasks go to the new center.
+    move = levels.follow_level(session, case, bundle, workflow, ready, case_data(workflow, ready), now, log)
     _project_human_tasks(session, case, bundle, ready, calendar, now, actor, log, ready_rows, completed)
     _project_case(case, bundle, workflow, ready, now, log, ready_rows)
     # Last: documents read the tasks just created (a 转送交办单 says by when) and who completed what.
     if renderer is not None:
-        for document in generate_documents(session, case, bundle, workflow, now, renderer, category_name):
+        documents = generate_documents(session, case, bundle, workflow, now, renderer, category_name)
+        for document in documents:
             log.add("system", "document_issued", f"出具{document.title}：{document.number}",
                     element_id=document.element_id, task_id=document.task_id,
                     data={"document_id": document.id, "doc_type": document.doc_type, "number": document.number})
+        levels.issue_missing_transfer_order(session, case, move, documents, now, renderer, category_name, log)
 
 
 def _project_human_tasks(session, case, bundle, ready, calendar, now, actor, log, ready_rows, completed):
@@ -150,7 +155,8 @@ def _project_case(case: Case, bundle: ProcessBundle, workflow: BpmnWorkflow, rea
         value = data.get(field)
         if field == "handling_level" and value and case.handling_level and value != case.handling_level:
             log.add("system", "level_changed",
-                    f"升级：{LEVEL_NAMES.get(case.handling_level, case.handling_level)} → {LEVEL_NAMES.get(value, value)}",
+                    f"{levels.level_change_word(case.handling_level, value)}："
+                    f"{LEVEL_NAMES.get(case.handling_level, case.handling_level)} → {LEVEL_NAMES.get(value, value)}",
                     data={"from": case.handling_level, "to": value})
         setattr(case, field, value if isinstance(value, str) else getattr(case, field))
     case.data = json_copy(data, lenient=True)

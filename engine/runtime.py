@@ -20,7 +20,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from .actors import SYSTEM, Actor
+from .actors import REGISTERING_ROLES, SYSTEM, Actor
 from .bundle import ProcessBundle
 from .calendar_store import load_calendar
 from .calendar import SHANGHAI, Duration, WorkingCalendar
@@ -30,12 +30,15 @@ from .deadlines import deadline_helpers
 from .documents import DocumentRenderer, issue_document
 from .errors import ConflictError, EngineError, Forbidden, NotFound, ProcessError, TaskNotReady
 from .events import EventLog
+from .assignment import check_may_work, get_visible_case
 from .json_data import json_copy
+from .levels import registration_center
 from .models import Case, ExtensionRequest, HumanTask, PendingTimer, ProcessSpec
 from .projection import FiredTimer, project, recompute_timer_due_times
 from .registry import ProcessRegistry
 from .scripting import script_engine
 from .serialization import WorkflowCodec
+from .versions import ensure_in_force
 from .spiff_time import running_at
 from .forms import Form
 from .task_meta import TaskMeta
@@ -56,20 +59,22 @@ class RunContext:
     log: EventLog
     actor: Actor
 SUPERVISOR_ROLE = "director"  # 中心主任 approves extensions
-REGISTERING_ROLES = frozenset({"clerk"})  # 窗口受理员; channels and grid workers come with intake
 
 
 class CaseRuntime:
     """The case engine's public entry points. Holds no per-case state; safe to share."""
 
     def __init__(self, registry: ProcessRegistry, clock: Clock,
-                 calendar_loader: Callable[[Session], WorkingCalendar] = load_calendar,
+                 calendar_loader: Callable[[Session, str], WorkingCalendar] | None = None,
                  codec: WorkflowCodec | None = None, renderer: DocumentRenderer | None = None):
         self.registry = registry
         self.clock = clock
-        self.calendar_loader = calendar_loader
+        # (session, jurisdiction code) -> the calendar in force there (engine/calendar_store.py).
+        self.calendar_loader = calendar_loader or (lambda session, code: load_calendar(
+            session, code, self.registry.variants.calendar_rulings()))
         self.codec = codec or WorkflowCodec()
-        self.renderer = renderer or DocumentRenderer()
+        self.renderer = renderer or DocumentRenderer(
+            variant_dirs=lambda chain: self.registry.variants.documents_dirs(chain))
 
     # -- commands ------------------------------------------------------------------------------
 
@@ -79,22 +84,22 @@ class CaseRuntime:
 
         The intake is validated against the category's intake form (FormInvalid, nothing stored).
         """
-        if not actor.covers(jurisdiction_code):
-            raise Forbidden(f"{actor.username} may not register cases in jurisdiction {jurisdiction_code}")
         if not actor.roles & REGISTERING_ROLES:
             raise Forbidden(f"registering a case needs one of the roles {', '.join(sorted(REGISTERING_ROLES))}")
+        if not actor.can_register(jurisdiction_code):
+            raise Forbidden(f"{actor.username} may not register cases in jurisdiction {jurisdiction_code}")
         category = self.registry.category(category_code)
-        intake = json_copy(category.bundle.form(category.intake_form).validate(intake))
-        bundle = category.bundle
-        self._store_spec(session, category_code, bundle)
+        version, bundle, form = self._intake(session, category_code, jurisdiction_code)
+        intake = json_copy(form.validate(intake))
         now = self.clock.now()
         try:
             code = next_case_code(session, jurisdiction_code, now.astimezone(SHANGHAI).year)
             workflow = BpmnWorkflow(bundle.spec, bundle.subprocess_specs)
             workflow.task_tree.data.update(json_copy(intake))
             case = Case(
-                code=code, category_code=category_code, spec_hash=bundle.hash,
+                code=code, category_code=category_code, spec_hash=bundle.hash, process_version_id=version.id,
                 jurisdiction_code=jurisdiction_code, status="open", title=intake.get("title") or category.name,
+                handling_jurisdiction_code=registration_center(session, actor, jurisdiction_code),
                 intake=intake, created_by=actor.username, created_at=now, updated_at=now,
                 workflow_state="", current_nodes=[],
             )
@@ -213,10 +218,10 @@ class CaseRuntime:
         """A supervisor (director) approves or rejects a pending extension request."""
         request = session.get(ExtensionRequest, request_id)
         case = session.get(Case, request.case_id) if request is not None else None
-        if request is None or not actor.covers(case.jurisdiction_code):
+        if request is None or not actor.covers(case.handling_jurisdiction_code):
             raise NotFound(f"extension request {request_id} does not exist")
-        if not actor.may_act_as(SUPERVISOR_ROLE):
-            raise Forbidden("deciding an extension needs the director role (中心主任)")
+        if not actor.can_take(SUPERVISOR_ROLE, case.handling_jurisdiction_code):
+            raise Forbidden("deciding an extension needs the director role (中心主任) over the handling center")
         if request.state != "pending":
             raise ConflictError(f"extension request {request_id} was already {request.state}")
         row = session.get(HumanTask, request.task_id)
@@ -250,6 +255,25 @@ class CaseRuntime:
         self._advance(session, case.id, actor, decide)
         return request
 
+    def act(self, session: Session, case_id: int, actor: Actor, action) -> Case:
+        """Run `action(workflow, ctx: RunContext)` on case `case_id` the one way a case changes: under
+        its row lock, then run on, project, log, save with a version check and commit (engine/levels.py
+        and engine/transfers.py move cases and departments with it). The action raises to refuse."""
+        return self._advance(session, case_id, actor, action)
+
+    def intake_form(self, session: Session, category_code: str, jurisdiction_code: str) -> Form:
+        """The registration form of a category as the version in force at `jurisdiction_code` defines it."""
+        return self._intake(session, category_code, jurisdiction_code)[2]
+
+    def _intake(self, session: Session, category_code: str, jurisdiction_code: str):
+        # The version in force where the case is registered (a county variant or the base).
+        category = self.registry.category(category_code)
+        version = ensure_in_force(session, self.registry, category_code, jurisdiction_code, self.clock.now(),
+                                  self.codec)
+        bundle = self._bundle(session, version.spec_hash)
+        form_name = (version.settings or {}).get("intake_form") or category.intake_form
+        return version, bundle, bundle.form(form_name)
+
     def bundle(self, session: Session, case: Case) -> ProcessBundle:
         """The process version the case runs on (restored from the database if not in memory)."""
         return self._bundle(session, case.spec_hash)
@@ -278,14 +302,14 @@ class CaseRuntime:
         return category.name if category else case.category_code
 
     def _handler_task(self, session: Session, task_id: str, actor: Actor) -> tuple[HumanTask, Case]:
+        """The ready task and its case, if `actor` may work on it now (see engine.assignment)."""
         row = session.get(HumanTask, task_id)
-        case = session.get(Case, row.case_id) if row is not None else None
-        if row is None or not actor.covers(case.jurisdiction_code):
+        if row is None or get_visible_case(session, actor, row.case_id) is None:
             raise NotFound(f"task {task_id} does not exist")
-        if not actor.may_act_as(row.role):
-            raise Forbidden(f"task {row.name} needs role {row.role}; {actor.username} does not hold it")
+        case = session.get(Case, row.case_id)
         if row.state != "ready":
             raise TaskNotReady(task_id, row.state)
+        check_may_work(row, actor)
         return row, case
 
     def recompute_provisional_deadlines(self, session: Session) -> int:
@@ -338,11 +362,13 @@ class CaseRuntime:
             raise
 
     def _run(self, session, case, bundle, workflow, actor, log, now, action, *, completed=None, fired=None):
-        calendar = self.calendar_loader(session)
+        calendar = self.calendar_loader(session, case.handling_jurisdiction_code or case.jurisdiction_code)
         workflow.script_engine = script_engine(deadline_helpers(bundle, calendar, now))
         try:
             with running_at(now):
-                action(workflow, RunContext(session, case, bundle, calendar, now, log, actor))
+                context = RunContext(session, case, bundle, calendar, now, log, actor)
+                action(workflow, context)
+                bundle = context.bundle  # an action may move the case to another version (engine/migration.py)
                 _run_until_waiting(workflow)
         except EngineError:
             raise

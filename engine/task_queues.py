@@ -32,9 +32,13 @@ class TaskQueues:
             return Queue(center, None)
         name = (task_data.get(meta.label_field) if meta.label_field else None) or task_data.get("department")
         department = resolve_department(self.session, self.centers(), name if isinstance(name, str) else None)
-        if department is not None and self.case.department == name and self.case.department_id is None:
+        if department is not None and self.case.department == name:
             self.case.department_id = department.id
-        return Queue(center, department.id if department else None)
+        if department is None:
+            return Queue(center, None)
+        # A department stationed at a center above (the county's 人社局 for a township case) works
+        # from its own center's queue.
+        return Queue(department.jurisdiction_code, department.id)
 
     def centers(self) -> list[str]:
         """The handling center and the centers above it, nearest first."""

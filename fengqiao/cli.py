@@ -8,6 +8,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from . import org_cli, versions_cli
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -37,7 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     set_day.add_argument("day", type=date.fromisoformat)
     set_day.add_argument("kind", choices=["work", "rest"])
     set_day.add_argument("--note", default="")
+    set_day.add_argument("--jurisdiction", default="", help="rule for this jurisdiction and below (default: everywhere)")
     calendar_commands.add_parser("recompute", help="recompute provisional deadlines with the current calendar")
+    versions_cli.add_parsers(commands)
+    org_handlers = org_cli.add_commands(commands)
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -46,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     handler = {
         "check": _check, "serve": _serve, "scheduler": _scheduler, "demo": _demo, "init-db": _init_db,
-        "calendar": _calendar,
+        "calendar": _calendar, **versions_cli.HANDLERS, **org_handlers,
     }[args.command]
     return handler(args) or 0
 
@@ -122,6 +127,9 @@ def _demo(args) -> int:
                 return 2
             db.drop_all()
             db.create_all()
+            from engine.versions import sync_at_startup
+
+            sync_at_startup(db.session, app.extensions["fengqiao"].registry, app.extensions["fengqiao"].clock.now())
         summary = seed_demo(db.session, app.extensions["fengqiao"])
     print(summary)
     return 0
@@ -136,7 +144,8 @@ def _calendar(args) -> int:
     services = app.extensions["fengqiao"]
     with app.app_context():
         if args.calendar_command == "set":
-            set_override(db.session, args.day, args.kind == "work", args.note, "cli", services.clock.now())
+            set_override(db.session, args.day, args.kind == "work", args.note, "cli", services.clock.now(),
+                         args.jurisdiction)
             db.session.commit()
             print(f"{args.day}: {'工作日' if args.kind == 'work' else '休息日'}")
         count = services.runtime.recompute_provisional_deadlines(db.session)

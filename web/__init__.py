@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import event
 
+from engine.assignment import Assignments
 from engine.clock import SystemClock
 from engine.db import sqlite_pragmas
 from engine.forms import FormLibrary
@@ -50,12 +51,22 @@ def create_app(config: dict | None = None) -> Flask:
 
     registry = ProcessRegistry(Path(app.config["PROCESSES_DIR"]), FormLibrary(Path(app.config["FORMS_DIR"])))
     clock = app.config["CLOCK"]
-    app.extensions["fengqiao"] = Services(registry, CaseRuntime(registry, clock), clock)
+    app.extensions["fengqiao"] = Services(registry, CaseRuntime(registry, clock), clock,
+                                                Assignments(clock))
 
     from . import admin, auth, cases, documents, tasks
     from . import clock as clock_views
     for module in (auth, cases, tasks, clock_views, admin, documents):
         app.register_blueprint(module.bp)
+    from . import versions as version_views
+    app.register_blueprint(version_views.bp)
+    from . import me, task_actions
+    for module in (task_actions, me):
+        app.register_blueprint(module.bp)
+    from . import org_admin
+    app.register_blueprint(org_admin.bp)
+    from . import levels as level_views
+    app.register_blueprint(level_views.bp)
     from .errors import register_error_handlers
     from .filters import register_filters
     register_filters(app)
@@ -66,6 +77,8 @@ def create_app(config: dict | None = None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", sqlite_pragmas)
         db.create_all()
+        from engine.versions import sync_at_startup
+        sync_at_startup(db.session, registry, clock.now())  # what changed in processes/ becomes a new version
         if app.config["RUN_SCHEDULER"]:
             from engine.scheduler import start_background
             from sqlalchemy.orm import sessionmaker

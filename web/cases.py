@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from engine import jurisdictions
 from engine.actors import REGISTERING_ROLES
+from engine.assignment import allowed_actions
 from engine.errors import FormInvalid, Forbidden, UnknownCategory
 from engine.queries import STATUS_NAMES, case_events, case_list, case_tasks, case_timers, deadline_state, get_case
 
@@ -14,7 +15,7 @@ from . import form_render
 from .case_view import display_names, document_rows, intake_rows, timeline, timer_rows
 from .extensions import db
 from .services import services
-from .session_user import current_actor, login_required, role_required
+from .session_user import current_actor, current_user, login_required, role_required
 
 bp = Blueprint("cases", __name__)
 
@@ -48,14 +49,17 @@ def new():
     if code not in categories:
         abort(404)
     category = categories[code]
-    intake_form = category.bundle.form(category.intake_form)
+    jurisdiction = request.form.get(JURISDICTION_FIELD, "").strip() if request.method == "POST" else ""
+    jurisdiction_error = _jurisdiction_error(jurisdiction) if request.method == "POST" else ""
+    # The form of the version in force at the place (a county may ask for more); before a place is
+    # chosen, at the clerk's own unit.
+    place = jurisdiction if jurisdiction and not jurisdiction_error else actor.jurisdiction_code
+    intake_form = services().runtime.intake_form(db.session, category.code, place)
     schema = intake_form.schema
     if request.method == "GET":
         return _render_new(categories, category, schema, {}, actor.jurisdiction_code)
 
-    jurisdiction = request.form.get(JURISDICTION_FIELD, "").strip()
     submission = form_render.parse_submission(schema, request.form)
-    jurisdiction_error = _jurisdiction_error(jurisdiction)
     if submission.errors or jurisdiction_error:
         engine_errors = form_render.validation_errors(intake_form, submission.data)
         per_field, general = form_render.split_errors(schema, engine_errors, submission.errors)
@@ -87,11 +91,18 @@ def detail(case_id: int):
     return render_template(
         "case_detail.html", case=case, category_name=category.name if category else case.category_code,
         tasks=tasks, deadline_states={t.id: deadline_state(t, now) for t in tasks if t.state == "ready"},
-        actionable={t.id for t in tasks if t.state == "ready" and actor.may_act_as(t.role)},
-        names=display_names([t.completed_by for t in tasks] + [case.created_by]),
+        actionable=_actionable(tasks, actor),
+        names=display_names([t.completed_by or t.claimed_by for t in tasks] + [case.created_by]),
         timers=timer_rows(case, case_timers(db.session, case)),
         intake=intake_rows(case), timeline=timeline(case, events, tasks), documents=document_rows(case),
     )
+
+
+def _actionable(tasks, actor) -> dict[str, list[str]]:
+    """Task id → what the user may do to it (engine.assignment), for the tasks where that is anything."""
+    has_backup = bool(current_user().backup_username)
+    actions = {t.id: allowed_actions(t, actor, has_backup=has_backup) for t in tasks if t.state == "ready"}
+    return {task_id: allowed for task_id, allowed in actions.items() if allowed}
 
 
 def _in_creation_order(tasks, events):
