@@ -95,8 +95,8 @@ def publish(session: Session, registry: ProcessRegistry, category_code: str, jur
     )
     session.add(row)
     session.flush()
-    log.info("published %s v%d for %s (%s) by %s", category_code, row.number, jurisdiction_code or "base",
-             definition.hash[:12], actor_name)
+    log.debug("published %s v%d for %s (%s) by %s", category_code, row.number, jurisdiction_code or "base",
+              definition.hash[:12], actor_name)
     return row
 
 
@@ -108,6 +108,9 @@ def sync_from_files(session: Session, registry: ProcessRegistry, now: datetime,
     published = []
     for category_code in sorted(registry.categories):
         published += sync_category(session, registry, category_code, now, codec)
+    if published:
+        log.info("published %d new version(s) from processes/: %s", len(published),
+                 ", ".join(f"{v.category_code}@{v.jurisdiction_code or 'base'} v{v.number}" for v in published))
     return published
 
 
