@@ -5,13 +5,11 @@ so a deployment (or a test) without an organisation still runs cases where they 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .actors import code_covers
-from .errors import EngineError, NotFound
+from .errors import EngineError
 from .models import Department, Jurisdiction
 
 LEVELS = ("province", "city", "county", "township", "village", "grid")
@@ -44,24 +42,10 @@ class TreeError(EngineError):
         super().__init__(message)
 
 
-@dataclass(frozen=True)
-class Place:
-    code: str
-    name: str
-    level: str
-    parent_code: str | None
-    center_name: str | None
-
-
 def get(session: Session, code: str) -> Jurisdiction | None:
     return session.get(Jurisdiction, code)
 
 
-def require(session: Session, code: str) -> Jurisdiction:
-    row = session.get(Jurisdiction, code)
-    if row is None:
-        raise NotFound(f"jurisdiction {code} does not exist")
-    return row
 
 
 def path(session: Session, code: str) -> list[Jurisdiction]:
@@ -95,9 +79,6 @@ def center_at_level(session: Session, code: str, level: str) -> str | None:
     return None
 
 
-def level_of(session: Session, code: str) -> str | None:
-    row = session.get(Jurisdiction, code)
-    return row.level if row else None
 
 
 def parent_center(session: Session, code: str) -> str | None:
@@ -123,17 +104,8 @@ def subtree(session: Session, code: str) -> list[Jurisdiction]:
         .order_by(Jurisdiction.code)))
 
 
-def names(session: Session, codes) -> dict[str, str]:
-    codes = sorted(set(codes))
-    if not codes:
-        return {}
-    return {row.code: row.name for row in session.scalars(select(Jurisdiction).where(Jurisdiction.code.in_(codes)))}
 
 
-def center_names(session: Session) -> dict[str, str]:
-    """Every center's name by code, for document seals."""
-    return {code: name for code, name in session.execute(
-        select(Jurisdiction.code, Jurisdiction.center_name).where(Jurisdiction.center_name.is_not(None)))}
 
 
 def parse_level(value: str) -> str | None:

@@ -384,12 +384,6 @@ class CaseRuntime:
 
     # -- specs ---------------------------------------------------------------------------------------
 
-    def _store_spec(self, session: Session, category_code: str, bundle: ProcessBundle) -> None:
-        if session.get(ProcessSpec, bundle.hash) is None:
-            session.add(ProcessSpec(hash=bundle.hash, category_code=category_code, process_id=bundle.process_id,
-                                    spec_json=self.codec.dump_specs(bundle), created_at=self.clock.now()))
-            session.flush()
-
     def _bundle(self, session: Session, spec_hash: str) -> ProcessBundle:
         bundle = self.registry.bundle(spec_hash)
         if bundle is None:
