@@ -15,7 +15,8 @@ from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 from .task_meta import TASK_ROLES
 
 SUPERVISORY_ROLES = frozenset({"director", "manager"})
-REGISTERING_ROLES = frozenset({"clerk"})  # 窗口受理员; channels and grid workers come with intake
+# 窗口受理员, 网格员 (reporting from the grid), and the intake channels' own pseudo-role (engine/channels.py)
+REGISTERING_ROLES = frozenset({"clerk", "grid_worker", "channel"})
 
 
 def jurisdiction_prefix(code: str) -> str:

@@ -15,6 +15,7 @@ class EventLog:
 
     def __init__(self, session: Session, case_id: int, at: datetime):
         self.session, self.case_id, self.at = session, case_id, at
+        self.added: list[CaseEvent] = []  # this transaction's events, for what reacts to them
 
     def add(self, actor: str, kind: str, summary: str, *, element_id: str | None = None,
             task_id: str | None = None, data: dict[str, Any] | None = None) -> CaseEvent:
@@ -23,4 +24,5 @@ class EventLog:
                           element_id=element_id, task_id=task_id,
                           data=json_copy(data or {}))
         self.session.add(event)
+        self.added.append(event)
         return event

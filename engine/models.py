@@ -111,6 +111,18 @@ class Case(Base):
     closed_at: Mapped[datetime | None]
     workflow_state: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Intake channels (engine/channels.py): the system that sent the case and its own reference
+    # (工单号 / 警情号 / 案号 / 信访件号); None for a case registered at the window.
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("channel.id"), index=True)
+    source_reference: Mapped[str | None] = mapped_column(String(100))
+    # The source's own deadline: the earlier of it and the node's limit drives warnings
+    # (engine/source_deadline.py); set once each when the sweep warned / found it overdue.
+    source_due_at: Mapped[datetime | None]
+    source_warn_at: Mapped[datetime | None] = mapped_column(index=True)
+    source_warned_at: Mapped[datetime | None]
+    source_overdue_at: Mapped[datetime | None]
+    # 是否重复: a repeat complaint linked to an earlier case by the clerk (engine/duplicates.py).
+    is_repeat: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -344,3 +356,138 @@ class DepartmentTransfer(Base):
     decided_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(String(500))
     overdue_at: Mapped[datetime | None]
+
+
+class Channel(Base):
+    """An external system that sends cases in and hears results back (12345, 110, 法院, 信访, 网格 app,
+    another level's center). `kind` is the intake form's `channel` value the cases it sends carry.
+
+    The callback secret signs notifications (HMAC-SHA256); unlike a token it must be kept readable,
+    since the server has to compute the signature with it.
+    """
+
+    __tablename__ = "channel"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(32))
+    callback_url: Mapped[str | None] = mapped_column(String(500))
+    callback_secret: Mapped[str | None] = mapped_column(String(128))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class ChannelToken(Base):
+    """A channel's credential for one jurisdiction (and below). Only a SHA-256 of the token is kept;
+    the token itself is shown once, when issued. A revoked token is refused from then on."""
+
+    __tablename__ = "channel_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channel.id"), index=True)
+    jurisdiction_code: Mapped[str] = mapped_column(ForeignKey("jurisdiction.code"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))  # the first characters, to tell tokens apart in lists
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class ChannelSubmission(Base):
+    """One channel reference and the case it created: re-sending the reference returns that case.
+
+    The unique index is the idempotency guarantee: of two concurrent first sends, the second insert
+    waits for the first transaction and then fails, and the API answers with the first one's case.
+    """
+
+    __tablename__ = "channel_submission"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channel.id"))
+    reference: Mapped[str] = mapped_column(String(100))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    payload_hash: Mapped[str] = mapped_column(String(64))
+    token_id: Mapped[int] = mapped_column(ForeignKey("channel_token.id"))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ux_channel_submission", "channel_id", "reference", unique=True),)
+
+
+class ChannelNotification(Base):
+    """A result to tell a channel (outbox): written in the transaction that reached the result, then
+    delivered to the channel's callback URL by engine/callbacks.py, retried with backoff until the
+    receiver acknowledges it. Never deleted; per case they are delivered in `sequence` order."""
+
+    __tablename__ = "channel_notification"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channel.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    sequence: Mapped[int] = mapped_column(Integer)  # 1, 2, … per case
+    result: Mapped[str] = mapped_column(String(16))  # accepted / returned / dispatched / concluded
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(16), index=True)  # pending / delivered
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(index=True)
+    last_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    delivered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ux_channel_notification_seq", "case_id", "sequence", unique=True),)
+
+
+class Attachment(Base):
+    """A file attached to a case (a grid worker's photo …). The bytes live on disk outside the
+    database, under their SHA-256; the row keeps name, type, size and checksum."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime]
+
+
+class CaseLink(Base):
+    """The clerk's decision that two cases concern the same dispute: `repeat` (a repeat complaint,
+    linked to the earlier case) or `merged` (the later submission folded into the earlier case)."""
+
+    __tablename__ = "case_link"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)  # the later one
+    earlier_case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # repeat / merged
+    note: Mapped[str] = mapped_column(String(300), default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ux_case_link", "case_id", "earlier_case_id", unique=True),)
+
+
+class LedgerImport(Base):
+    """One 台账 spreadsheet import: validated in full first, then imported all or nothing; `done`
+    counts rows imported so far so a long file shows progress."""
+
+    __tablename__ = "ledger_import"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    jurisdiction_code: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(16))  # validating / invalid / importing / done / failed
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    report: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]

@@ -27,6 +27,7 @@ from .documents import DocumentRenderer, generate_documents
 from .events import EventLog
 from .json_data import json_copy
 from .models import Case, HumanTask, PendingTimer
+from .source_deadline import cap_task_deadline
 from .task_queues import TaskQueues
 
 @dataclass(frozen=True)
@@ -89,17 +90,20 @@ def _project_human_tasks(session, case, bundle, ready, calendar, now, actor, log
         queue = queues.queue_for(meta, task.data)
         due = calendar.add(now, meta.deadline)
         warn = calendar.warning(now, meta.deadline, meta.warn_share)
+        due_at, warn_at, by_source = cap_task_deadline(case, due.due, warn.due)
         row = HumanTask(
             id=task_id, case_id=case.id, element_id=meta.element_id, name=meta.label(task.data), role=meta.role,
-            form=meta.form, state="ready", deadline=str(meta.deadline), created_at=now, warn_at=warn.due,
+            form=meta.form, state="ready", deadline=str(meta.deadline), created_at=now, warn_at=warn_at,
             jurisdiction_code=queue.jurisdiction_code, department_id=queue.department_id,
-            due_at=due.due, deadline_provisional=due.provisional,
+            due_at=due_at, deadline_provisional=due.provisional and not by_source,
             form_defaults=_form_defaults(bundle, meta.form, task.data),
+            # A source deadline already passed or warned applies to the tasks that come after it.
+            warned_at=now if case.source_warned_at else None, overdue_at=now if case.source_overdue_at else None,
         )
         session.add(row)
         ready_rows[task_id] = row
         log.add("system", "task_created", f"待办：{row.name}", element_id=meta.element_id, task_id=task_id,
-                data={"role": meta.role, "deadline": str(meta.deadline), "due_at": due.due.isoformat(),
+                data={"role": meta.role, "deadline": str(meta.deadline), "due_at": due_at.isoformat(),
                       "provisional": due.provisional, "jurisdiction": queue.jurisdiction_code,
                       "department_id": queue.department_id})
 

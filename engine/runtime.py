@@ -32,11 +32,13 @@ from .errors import ConflictError, EngineError, Forbidden, NotFound, ProcessErro
 from .events import EventLog
 from .assignment import check_may_work, get_visible_case
 from .json_data import json_copy
+from .channel_results import record_results
 from .levels import registration_center
 from .models import Case, ExtensionRequest, HumanTask, PendingTimer, ProcessSpec
 from .projection import FiredTimer, project, recompute_timer_due_times
 from .registry import ProcessRegistry
 from .scripting import script_engine
+from .source_deadline import source_warning
 from .serialization import WorkflowCodec
 from .versions import ensure_in_force
 from .spiff_time import running_at
@@ -61,6 +63,21 @@ class RunContext:
 SUPERVISOR_ROLE = "director"  # 中心主任 approves extensions
 
 
+@dataclass(frozen=True)
+class CaseSource:
+    """Where a case came from when a channel sent it: the channel, its own reference and deadline."""
+
+    channel_id: int | None = None
+    reference: str | None = None
+    due_at: datetime | None = None
+
+    def apply(self, case: Case, now: datetime) -> None:
+        case.channel_id, case.source_reference = self.channel_id, self.reference
+        if self.due_at is not None:
+            case.source_due_at = self.due_at
+            case.source_warn_at = source_warning(now, self.due_at)
+
+
 class CaseRuntime:
     """The case engine's public entry points. Holds no per-case state; safe to share."""
 
@@ -79,10 +96,15 @@ class CaseRuntime:
     # -- commands ------------------------------------------------------------------------------
 
     def start_case(self, session: Session, category_code: str, intake: dict[str, Any],
-                   jurisdiction_code: str, actor: Actor) -> Case:
+                   jurisdiction_code: str, actor: Actor, *, source: CaseSource | None = None,
+                   commit: bool = True) -> Case:
         """Register a case of `category_code` with its intake data and run it to its first wait.
 
         The intake is validated against the category's intake form (FormInvalid, nothing stored).
+        `source` names the channel that sent it, its reference and its own deadline. With
+        `commit=False` the case is flushed but the transaction is left to the caller, who registers
+        several cases all or nothing (a 台账 import) or records more in the same transaction (a
+        channel's submission); on an error everything is rolled back either way.
         """
         if not actor.roles & REGISTERING_ROLES:
             raise Forbidden(f"registering a case needs one of the roles {', '.join(sorted(REGISTERING_ROLES))}")
@@ -103,12 +125,17 @@ class CaseRuntime:
                 intake=intake, created_by=actor.username, created_at=now, updated_at=now,
                 workflow_state="", current_nodes=[],
             )
+            if source is not None:
+                source.apply(case, now)
             session.add(case)
             session.flush()
             log = EventLog(session, case.id, now)
             log.add(actor.username, "case_started", f"登记受理：{category.name}", data=intake)
             self._run(session, case, bundle, workflow, actor, log, now, lambda wf, ctx: None)
-            session.commit()
+            if commit:
+                session.commit()
+            else:
+                session.flush()
         except Exception:
             session.rollback()
             raise
@@ -130,6 +157,25 @@ class CaseRuntime:
 
         return self._advance(session, row.case_id, actor, complete,
                              completed=(task_id, row, data))
+
+    def complete_on_behalf(self, session: Session, task_id: str, data: dict[str, Any], actor: Actor) -> Case:
+        """Complete ready task `task_id` for someone outside the task queues — the citizen answering
+        回访 on the public status page. The caller has authenticated them for this case; the queue
+        and claim checks of `complete_task` do not apply, everything else does."""
+        row = session.get(HumanTask, task_id)
+        if row is None:
+            raise NotFound(f"task {task_id} does not exist")
+        if row.state != "ready":
+            raise TaskNotReady(task_id, row.state)
+        case = session.get(Case, row.case_id)
+        data = json_copy(self._bundle(session, case.spec_hash).form(row.form).validate(data))
+
+        def complete(workflow: BpmnWorkflow, ctx: RunContext) -> None:
+            task = _ready_task(workflow, task_id)
+            task.set_data(**json_copy(data))
+            task.run()
+
+        return self._advance(session, row.case_id, actor, complete, completed=(task_id, row, data))
 
     def fire_due_timers(self, session: Session, case_id: int) -> list[FiredTimer] | None:
         """Let every timer of case `case_id` that is due by now fire, and run on. Used by the sweep.
@@ -381,6 +427,9 @@ class CaseRuntime:
                 category_name=self._category_name(case))
         case.workflow_state = self.codec.dump_state(workflow)
         case.updated_at = now
+        if case.channel_id is not None:
+            # Results the sending channel hears about, in this same transaction (an outbox).
+            record_results(session, case, log.added, now)
 
     # -- specs ---------------------------------------------------------------------------------------
 

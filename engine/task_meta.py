@@ -14,6 +14,7 @@ ROLES = {
     "manager": "政法委管理者",
     "designer": "流程设计员",
     "admin": "系统管理员",
+    "grid_worker": "网格员",
 }
 TASK_ROLES = ("clerk", "analyst", "mediator", "liaison", "director", "manager")
 DEFAULT_WARN_SHARE = 0.8

@@ -18,6 +18,7 @@ from .errors import ConflictError
 from .models import PendingTimer
 from .projection import FiredTimer
 from .runtime import CaseRuntime
+from .source_deadline import sweep_source_deadlines
 from .transfers import mark_overdue_transfers
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ class SweepResult:
     skipped: list[int] = field(default_factory=list)  # held by another sweeper or writer
     failed: dict[int, str] = field(default_factory=dict)  # case id -> error
     overdue_transfers: list[int] = field(default_factory=list)  # 转办 flagged 超期 (engine/transfers.py)
+    source_deadlines: list[int] = field(default_factory=list)  # cases 临期/超期 by a channel's own deadline
 
 
 def sweep_due_timers(session_factory: Callable[[], Session], runtime: CaseRuntime, batch: int = 500) -> SweepResult:
@@ -61,4 +63,5 @@ def sweep_due_timers(session_factory: Callable[[], Session], runtime: CaseRuntim
         result.cases_touched += 1
         result.fired.extend(fired)
     result.overdue_transfers = mark_overdue_transfers(session_factory, now, batch)
+    result.source_deadlines = sweep_source_deadlines(session_factory, now, batch)
     return result
