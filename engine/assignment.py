@@ -179,7 +179,9 @@ class Assignments:
 
 def claim_on_completion(row: HumanTask, actor: Actor, now: datetime) -> str | None:
     """Record who completed the task; returns the absent colleague B acted for, if any (AB岗)."""
-    on_behalf_of = row.claimed_by if row.claimed_by and row.claimed_by != actor.username else None
+    # Only a named backup standing in acts "for" A; anyone else completing a claimed task (a director,
+    # the citizen answering 回访 online) acts in their own right.
+    on_behalf_of = row.claimed_by if row.claimed_by and row.claimed_by in actor.standing_in_for else None
     if row.claimed_by is None:
         row.claimed_by, row.claimed_at = actor.username, now
     return on_behalf_of

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from .models import Case, CaseEvent, Department, HumanTask, Jurisdiction
 
+FOLLOW_UP = "follow_up"  # the 回访 user task (processes/library/follow_up.bpmn), where the citizen's feedback goes
+
 STAGE_TEXT = {
     "received": "已收到，等待受理审查",
     "accepted": "已受理，正在研判",
@@ -59,7 +61,7 @@ def case_progress(session: Session, case: Case) -> Progress:
         department=department.name if department else case.department,
         due_at=due if case.status == "open" else None, registered_at=case.created_at, closed_at=case.closed_at,
         result_text=_result_text(case, stage, decided),
-        awaiting_feedback=any(row.element_id == "follow_up" for row in ready),
+        awaiting_feedback=any(row.element_id == FOLLOW_UP for row in ready),
     )
 
 
@@ -96,3 +98,46 @@ def _result_text(case: Case, stage: str, acceptance: dict | None) -> str | None:
     if stage == "terminated":
         return "调解未成，已告知其他解决途径"
     return "已办结"
+
+
+@dataclass(frozen=True)
+class Milestone:
+    at: datetime
+    text: str
+
+
+def milestones(session: Session, case: Case) -> list[Milestone]:
+    """The public milestones of a case, oldest first: registered, accepted or returned, dispatched,
+    closed. Only when each happened and which way it went, from the event log; never what was typed
+    at a step (opinions, risk colours, other parties) nor who did it."""
+    events = session.scalars(select(CaseEvent).where(
+        CaseEvent.case_id == case.id, CaseEvent.kind.in_(("case_started", "task_completed", "case_closed")))
+        .order_by(CaseEvent.at, CaseEvent.id)).all()
+    found: dict[str, Milestone] = {"registered": Milestone(case.created_at, "已登记")}
+    for event in events:
+        data = event.data or {}
+        if event.kind == "case_started":
+            found["registered"] = Milestone(event.at, "已登记")
+        elif event.kind == "case_closed":
+            found["closed"] = Milestone(event.at, STAGE_TEXT.get(data.get("status"), "已办结"))
+        elif "decided" not in found and isinstance(data.get("accepted"), bool):
+            found["decided"] = Milestone(event.at, "已受理" if data["accepted"] else "不予受理")
+        elif "dispatched" not in found and isinstance(data.get("department"), str) and data["department"].strip():
+            found["dispatched"] = Milestone(event.at, f"已分流，交{data['department'].strip()}办理")
+    return sorted(found.values(), key=lambda milestone: milestone.at)
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """Where the citizen's satisfaction feedback stands."""
+
+    task_id: str | None  # the ready 回访 task feedback would complete; None when none waits
+    given: bool  # a 回访 was completed: by the citizen here, or by staff calling them
+
+
+def feedback(session: Session, case: Case) -> Feedback:
+    """Whether the case waits for the citizen's feedback (its 回访 task is ready) or already has it."""
+    rows = session.execute(select(HumanTask.id, HumanTask.state).where(
+        HumanTask.case_id == case.id, HumanTask.element_id == FOLLOW_UP)).all()
+    ready = next((task_id for task_id, state in rows if state == "ready"), None)
+    return Feedback(task_id=ready, given=any(state == "completed" for _, state in rows))

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .actors import Actor, Grant, code_covers
-from .errors import EngineError, FieldError, FormInvalid, NotFound
+from .errors import EngineError, FieldError, Forbidden, FormInvalid, NotFound
 from .models import Case, Channel, ChannelSubmission, ChannelToken, Jurisdiction
 
 CHANNEL_KINDS = {
@@ -40,6 +40,7 @@ CHANNEL_KINDS = {
     "online": "网上申请",
 }
 TOKEN_PREFIX = "fq_"
+CHANNEL_ACTOR_PREFIX = "channel:"  # the event log names a channel's actions channel:<code>
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,39}$")
 # Categories a channel may leave open: the case is registered as 其他纠纷 and 研判 classifies it.
 UNCLASSIFIED_CATEGORY = "other"
@@ -76,7 +77,7 @@ class ChannelPrincipal:
 
     @property
     def actor(self) -> Actor:
-        return Actor(f"channel:{self.channel.code}", frozenset({Grant("channel", self.token.jurisdiction_code)}),
+        return Actor(f"{CHANNEL_ACTOR_PREFIX}{self.channel.code}", frozenset({Grant("channel", self.token.jurisdiction_code)}),
                      self.channel.name, self.token.jurisdiction_code)
 
     def covers(self, jurisdiction_code: str) -> bool:
@@ -96,7 +97,7 @@ def create_channel(session: Session, code: str, name: str, kind: str, by: str, n
     code = (code or "").strip()
     if not CODE_PATTERN.match(code):
         raise ChannelError("code", "渠道代码应为2至40位小写字母、数字、下划线或连字符")
-    if session.scalar(select(Channel).where(Channel.code == code)) is not None:
+    if find_channel(session, code) is not None:
         raise ChannelError("code", f"渠道代码 {code} 已存在")
     if not (name or "").strip():
         raise ChannelError("name", "请填写渠道名称")
@@ -107,6 +108,10 @@ def create_channel(session: Session, code: str, name: str, kind: str, by: str, n
     session.add(channel)
     session.flush()
     return channel
+
+
+def find_channel(session: Session, code: str) -> Channel | None:
+    return session.scalar(select(Channel).where(Channel.code == code))
 
 
 def set_callback(channel: Channel, callback_url: str | None) -> None:
@@ -202,8 +207,8 @@ def submit(session: Session, runtime, principal: ChannelPrincipal, submission: d
         return _replay(session, existing, payload_hash, reference)
     place = submission["jurisdiction"]
     if not principal.covers(place):
-        raise FormInvalid("submission", [FieldError("jurisdiction", f"行政区划 {place} 不在本渠道令牌的辖区 "
-                                                                   f"{principal.jurisdiction_code} 内")])
+        raise Forbidden(f"jurisdiction {place} is outside this channel token's jurisdiction "
+                        f"{principal.jurisdiction_code}")
     if session.get(Jurisdiction, place) is None:
         raise FormInvalid("submission", [FieldError("jurisdiction", f"行政区划 {place} 不存在")])
     category = submission.get("category") or UNCLASSIFIED_CATEGORY
@@ -211,10 +216,17 @@ def submit(session: Session, runtime, principal: ChannelPrincipal, submission: d
         raise FormInvalid("submission", [FieldError("category", f"未知的纠纷类别 {category}")])
     intake = intake_of(submission, channel)
     # Validate (and publish the version in force, which commits) before the reference is claimed.
+    form = runtime.intake_form(session, category, place)
+    fields = form.schema.get("properties", {})
+    unknown = [key for key in (submission.get("extra") or {})
+               if key not in fields or key in INTAKE_PATHS or key == "channel"]
+    errors = [FieldError(f"extra.{key}", "该类别的登记表没有此字段") for key in unknown]
     try:
-        runtime.intake_form(session, category, place).validate(intake)
+        form.validate({key: value for key, value in intake.items() if key not in unknown})
     except FormInvalid as exc:
-        raise FormInvalid("submission", [FieldError(_path_of(e.field), e.message) for e in exc.errors]) from None
+        errors += [FieldError(_path_of(e.field), e.message) for e in exc.errors]
+    if errors:
+        raise FormInvalid("submission", errors)
     now = runtime.clock.now()
     due_at = submission.get("source_deadline")
     if isinstance(due_at, str):

@@ -29,6 +29,7 @@ from .calendar import SHANGHAI
 from .case_codes import next_number
 from .json_data import json_copy
 from .masking import mask_field, mask_text
+from .status_link import qr_svg, status_url
 from .models import Case, CaseDocument, CaseEvent, HumanTask, Jurisdiction, User
 from .task_meta import ROLES
 from .variant_lookup import ancestors
@@ -100,13 +101,19 @@ class DocumentRenderer:
     `variant_dirs(chain)` gives the template folders of county variants for a jurisdiction chain
     (nearest first, engine/variants.py); a template there — `_base.html` too — replaces the one in
     `templates_dir` for cases of that jurisdiction and below.
+
+    `public_base_url` is where citizens reach the public status page (https://fengqiao.example.cn),
+    or a function returning it at issuing time (the web layer may derive it from the request); with
+    none, notices carry no status link or QR code.
     """
 
     def __init__(self, templates_dir: Path = TEMPLATES_DIR, center_names: Mapping[str, str] | None = None,
-                 variant_dirs: Callable[[Sequence[str]], Sequence[Path]] | None = None):
+                 variant_dirs: Callable[[Sequence[str]], Sequence[Path]] | None = None,
+                 public_base_url: str | Callable[[], str | None] | None = None):
         self.templates_dir = Path(templates_dir)
         self.center_names = dict(center_names or {})
         self.variant_dirs = variant_dirs
+        self.public_base_url = public_base_url
         self._envs: dict[tuple[str, ...], Environment] = {}
         self.env = self._environment((str(self.templates_dir),))
 
@@ -126,8 +133,14 @@ class DocumentRenderer:
                               trim_blocks=True, lstrip_blocks=True)
             env.tests["present"] = _present
             env.filters["label"] = lambda value, names: names.get(value, value) if _present(value) else ""
+            env.filters["qr_svg"] = qr_svg
             self._envs[search_path] = env
         return env
+
+    def status_url(self, case_code: str) -> str | None:
+        """The public status page of a case, or None when no public address is known."""
+        base = self.public_base_url() if callable(self.public_base_url) else self.public_base_url
+        return status_url(base, case_code) if base else None
 
     def center_name(self, jurisdiction_code: str) -> str | None:
         """The issuing center of a jurisdiction: the longest configured code prefix wins."""
@@ -222,6 +235,7 @@ def _issue(session, case, doc_type, now, renderer, category_name, context, *, el
         "issued_date": _cn_date(now),
         "issued_at": _cn_time(now),
         "issuer": center or "＿＿＿＿＿＿综治中心",
+        "status_url": renderer.status_url(case.code),  # 扫码查询进度; stored, so the notice stays as issued
         "case": {
             "code": case.code,
             "title": mask_text(case.title or ""),

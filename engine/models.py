@@ -475,6 +475,22 @@ class CaseLink(Base):
     __table_args__ = (Index("ux_case_link", "case_id", "earlier_case_id", unique=True),)
 
 
+class CaseMatchKey(Base):
+    """One identifying value of a case's intake (applicant phone, ID number, address, the two
+    parties' names), normalised and hashed, so finding likely duplicates is an indexed lookup
+    instead of a scan of the intake JSON (engine/duplicates.py explains why a table of its own)."""
+
+    __tablename__ = "case_match_key"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # phone / id_number / address / parties
+    digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of the normalised value
+
+    __table_args__ = (Index("ix_case_match_key_lookup", "kind", "digest"),
+                      Index("ux_case_match_key", "case_id", "kind", unique=True))
+
+
 class LedgerImport(Base):
     """One 台账 spreadsheet import: validated in full first, then imported all or nothing; `done`
     counts rows imported so far so a long file shows progress."""

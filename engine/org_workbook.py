@@ -11,11 +11,11 @@ import csv
 import io
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 
 from .jurisdictions import LEVEL_NAMES
 from .people import PRESENCE
+from .spreadsheet_text import UNKNOWN_ENCODING, cell_text, decode_csv
 from .task_meta import ROLES
 
 
@@ -211,14 +211,10 @@ def _zip_name(info: zipfile.ZipInfo) -> str:
 
 def _add_csv(book: Workbook, title: str, data: bytes) -> None:
     try:
-        text = data.decode("utf-8-sig")
+        text = decode_csv(data)
     except UnicodeDecodeError:
-        # Excel in a Chinese locale saves CSV as GBK ("CSV (逗号分隔)").
-        try:
-            text = data.decode("gb18030")
-        except UnicodeDecodeError:
-            book.errors.append(RowError(title, None, None, "无法识别文件编码，请另存为 UTF-8 编码的 CSV"))
-            return
+        book.errors.append(RowError(title, None, None, UNKNOWN_ENCODING))
+        return
     _add_table(book, title, csv.reader(io.StringIO(text, newline="")))
 
 
@@ -236,14 +232,14 @@ def _add_table(book: Workbook, title: str, rows) -> None:
     book.sheets[spec.kind] = sheet
     iterator = iter(rows)
     header = next(iterator, None)
-    if header is None or not any(_cell(c) for c in header):
+    if header is None or not any(cell_text(c) for c in header):
         sheet.usable = False
         book.errors.append(RowError(title, 1, None, "第一行应为列名"))
         return
     positions = _read_header(book, sheet, header)
     for number, cells in enumerate(iterator, start=2):
         cells = list(cells)
-        values = {name: _cell(cells[i]) if i < len(cells) else "" for i, name in positions.items()}
+        values = {name: cell_text(cells[i]) if i < len(cells) else "" for i, name in positions.items()}
         if any(values.values()):
             sheet.rows.append(Row(number, values))
 
@@ -255,7 +251,7 @@ def _read_header(book: Workbook, sheet: Sheet, header) -> dict[int, str]:
             lookup[_plain(name)] = column.field
     positions: dict[int, str] = {}
     for index, cell in enumerate(header):
-        text = _cell(cell)
+        text = cell_text(cell)
         if not text or _plain(text).startswith(IGNORED_COLUMN_PREFIXES):
             continue
         field_name = lookup.get(_plain(text))
@@ -285,21 +281,6 @@ def _spec_for(title: str) -> SheetSpec | None:
 def _plain(text: str) -> str:
     """A header or sheet name for matching: no spaces or required-field stars, lower case."""
     return "".join(ch for ch in str(text) if not ch.isspace() and ch not in "*＊").lower()
-
-
-def _cell(value) -> str:
-    """A cell as the text the user typed: whole numbers without '.0', dates as YYYY-MM-DD."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 # -- the template ---------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from .actors import Actor
@@ -53,12 +53,23 @@ def inbox(session: Session, actor: Actor, limit: int = 200) -> list[InboxItem]:
     return [InboxItem(task, case) for task, case in rows]
 
 
-def case_list(session: Session, actor: Actor, status: str | None = None, limit: int = 200) -> list[Case]:
-    """Cases in the actor's jurisdiction, newest first."""
+def case_list(session: Session, actor: Actor, status: str | None = None, limit: int = 200,
+              repeat_only: bool = False) -> list[Case]:
+    """Cases in the actor's jurisdiction, newest first; `repeat_only`: only repeat complaints (重复投诉)."""
     query = select(Case).where(actor.case_filter())
     if status:
         query = query.where(Case.status == status)
+    if repeat_only:
+        query = query.where(Case.is_repeat.is_(True))
     return list(session.scalars(query.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit)))
+
+
+def case_count(session: Session, actor: Actor, status: str | None = None) -> int:
+    """How many cases (of `status`, if given) the actor may read: the list shows at most 200."""
+    query = select(func.count()).select_from(Case).where(actor.case_filter())
+    if status:
+        query = query.where(Case.status == status)
+    return session.scalar(query) or 0
 
 
 def get_case(session: Session, actor: Actor, case_id: int) -> Case:

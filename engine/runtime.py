@@ -27,6 +27,7 @@ from .calendar import SHANGHAI, Duration, WorkingCalendar
 from .case_codes import next_case_code
 from .clock import Clock
 from .deadlines import deadline_helpers
+from .duplicates import index_case
 from .documents import DocumentRenderer, issue_document
 from .errors import ConflictError, EngineError, Forbidden, NotFound, ProcessError, TaskNotReady
 from .events import EventLog
@@ -129,6 +130,7 @@ class CaseRuntime:
                 source.apply(case, now)
             session.add(case)
             session.flush()
+            index_case(session, case)  # match keys for finding repeat complaints (engine/duplicates.py)
             log = EventLog(session, case.id, now)
             log.add(actor.username, "case_started", f"登记受理：{category.name}", data=intake)
             self._run(session, case, bundle, workflow, actor, log, now, lambda wf, ctx: None)

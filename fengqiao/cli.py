@@ -8,7 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from . import org_cli, versions_cli
+from . import channels_cli, ledger_cli, org_cli, versions_cli
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     calendar_commands.add_parser("recompute", help="recompute provisional deadlines with the current calendar")
     versions_cli.add_parsers(commands)
     org_handlers = org_cli.add_commands(commands)
+    ledger_handlers = ledger_cli.add_commands(commands)
+    channel_handlers = channels_cli.add_commands(commands)
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -51,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     handler = {
         "check": _check, "serve": _serve, "scheduler": _scheduler, "demo": _demo, "init-db": _init_db,
-        "calendar": _calendar, **versions_cli.HANDLERS, **org_handlers,
+        "calendar": _calendar, **versions_cli.HANDLERS, **org_handlers, **ledger_handlers, **channel_handlers,
     }[args.command]
     return handler(args) or 0
 
@@ -100,7 +102,7 @@ def _scheduler(args) -> int:
     url = default_config()["SQLALCHEMY_DATABASE_URI"]
     registry = ProcessRegistry(PROJECT_ROOT / "processes", FormLibrary(PROJECT_ROOT / "forms"))
     runtime = CaseRuntime(registry, SystemClock())
-    print(f"sweeping due timers in {url.split('@')[-1]} every 15 s", flush=True)
+    print(f"sweeping due timers and delivering channel results in {url.split('@')[-1]} every 15 s", flush=True)
     run_blocking(make_session_factory(make_engine(url)), runtime)
     return 0
 

@@ -33,6 +33,7 @@ from engine.timers import sweep_due_timers
 
 from .demo_answers import CATEGORY_CHANNELS, CHANNELS, DEFAULT_LEVELS, REGISTRATION_LEVELS, STORIES, Facts, \
     answers_for, intake_for
+from .demo_channels import DEMO_CHANNELS, DemoChannels, demo_token
 from .demo_org import ABSENT_USER, DEMO_PASSWORD, JIUYUAN, KUNDULUN, LEGACY_USERS, PLACES, Organisation, \
     build_organisation
 
@@ -147,6 +148,7 @@ class _Simulation:
         self.waiting: set[int] = set()  # cases that go on when a timer fires
         self.next_sweep = self.start
         self.skipped = 0
+        self.channels = DemoChannels(session, org.centers("county"), self.clock.now())
         # Actors are built once (and again when someone's leave starts); keeping no User rows around
         # keeps the session's identity map small, which every commit walks.
         self.actors: dict[str, Actor] = {}
@@ -302,7 +304,11 @@ class _Simulation:
         if clerk is None:
             return self._skip(run, "registration", f"no clerk may register at {run.place}")
         try:
-            case = self.runtime.start_case(self.session, run.category, intake, run.place, clerk)
+            if self.channels.sends(run.channel):
+                # 12345, 110, the court and 信访 send their cases through the channel API's path.
+                case = self.channels.submit(self.runtime, run.channel, county, run.category, run.place, intake)
+            else:
+                case = self.runtime.start_case(self.session, run.category, intake, run.place, clerk)
         except EngineError as exc:
             self.session.rollback()
             return self._skip(run, "registration", str(exc))
@@ -517,6 +523,15 @@ def _summary(session: Session, org: Organisation, simulation: _Simulation, elaps
     ]
     lines += _login_table(org)
     lines.append(f"  AB岗: {ABSENT_USER} is on leave; their backup {ABSENT_USER}.b sees and does the tasks they claimed")
+    channel_cases = session.scalar(select(func.count()).select_from(Case).where(Case.channel_id.is_not(None)))
+    hotline = DEMO_CHANNELS["hotline_12345"][0]
+    lines += [
+        "",
+        f"intake channels: {'、'.join(name for _c, name, _p in DEMO_CHANNELS.values())} sent {channel_cases} cases "
+        "through /api/v1 (OpenAPI: /api/v1/openapi.json)",
+        f"  demo token of {hotline} for 九原区: {demo_token(hotline, JIUYUAN)}  "
+        f"(pattern fq_demo_<channel>_<county code>)",
+    ]
     return "\n".join(lines)
 
 

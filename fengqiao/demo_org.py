@@ -263,6 +263,11 @@ def build_organisation(session: Session, today: date) -> Organisation:
                       backup_username=created[b_suffix].username, phone=created[a_suffix].phone)
     for username, display, roles, code in LEGACY_USERS:
         _add_user(session, org, password_hash, username, display, code, roles)
+    # One 网格员 per grid, reporting from it (/grid); added last so no other account's name or phone changes.
+    for code, name, level, _parent, _center, _prefix in PLACES:
+        if level == "grid":
+            _add_user(session, org, password_hash, f"{code}.grid_worker", f"{name}·{next(surnames)}网格（网格员）",
+                      code, ("grid_worker",))
     session.commit()
     return org
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import getpass
 import sys
-from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -18,6 +17,8 @@ from engine.jurisdictions import LEVEL_NAMES, TreeError
 from engine.masking import mask_phone
 from engine.people import PRESENCE, PeopleError
 from engine.task_meta import ROLES
+
+from .cli_database import configured_database
 
 
 def add_commands(commands) -> dict:
@@ -82,24 +83,6 @@ def add_commands(commands) -> dict:
     return {"org": _org, "jurisdiction": _jurisdiction, "department": _department, "user": _user}
 
 
-@contextmanager
-def _database():
-    """A session on the configured database (tables created if missing), without starting the web app."""
-    from engine.db import create_schema, make_engine, make_session_factory
-    from web import default_config
-
-    url = default_config()["SQLALCHEMY_DATABASE_URI"]
-    if url.startswith("sqlite:///"):
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(url)
-    try:
-        create_schema(engine)
-        with make_session_factory(engine)() as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
 def _fail(message: str) -> int:
     print(f"错误：{message}", file=sys.stderr)
     return 1
@@ -115,7 +98,7 @@ def _org(args) -> int:
         write_template(args.file, example=args.example)
         print(f"已生成模板：{args.file}")
         return 0
-    with _database() as session:
+    with configured_database() as session:
         report = import_file(session, args.file, dry_run=args.dry_run)
     for error in report.errors:
         print(error)
@@ -130,7 +113,7 @@ def _org(args) -> int:
 # -- jurisdiction ---------------------------------------------------------------------------------
 
 def _jurisdiction(args) -> int:
-    with _database() as session:
+    with configured_database() as session:
         if args.jurisdiction_command == "list":
             return _print_tree(session, args.code)
         level = jurisdictions.parse_level(args.level)
@@ -182,7 +165,7 @@ def _department(args) -> int:
 
     from engine.models import Department
 
-    with _database() as session:
+    with configured_database() as session:
         if args.department_command == "list":
             query = select(Department).order_by(Department.jurisdiction_code, Department.code)
             if args.jurisdiction:
@@ -212,7 +195,7 @@ def _department(args) -> int:
 # -- user -----------------------------------------------------------------------------------------
 
 def _user(args) -> int:
-    with _database() as session:
+    with configured_database() as session:
         command = args.user_command
         if command == "list":
             return _list_users(session, args)

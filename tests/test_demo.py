@@ -103,3 +103,15 @@ def test_places_are_listed_parents_first():
     for code, _name, _level, parent, _center, _prefix in PLACES:
         assert parent is None or parent in seen
         seen.add(code)
+
+
+def test_channel_cases_came_in_through_the_api_path_and_the_printed_token_works(demo):
+    app, summary = demo
+    from fengqiao.demo_channels import demo_token
+
+    token = demo_token("hotline-12345", "150207")
+    assert token in summary
+    channel_cases = db.session.scalars(select(Case).where(Case.channel_id.is_not(None))).all()
+    assert channel_cases and all(case.source_reference for case in channel_cases)
+    response = app.test_client().get("/api/v1/channel", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200 and response.get_json()["jurisdiction"] == "150207"

@@ -10,11 +10,12 @@ from sqlalchemy import event
 from engine.assignment import Assignments
 from engine.clock import SystemClock
 from engine.db import sqlite_pragmas
+from engine.documents import DocumentRenderer
 from engine.forms import FormLibrary
 from engine.registry import ProcessRegistry
 from engine.runtime import CaseRuntime
 
-from .extensions import csrf, db
+from .extensions import csrf, db, limiter
 from .services import Services
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +34,20 @@ def default_config() -> dict:
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # Where citizens open the public status page (the QR code on the 受理告知单). Unset: the address
+        # of the request issuing the notice; set it when staff work on an internal address.
+        "PUBLIC_BASE_URL": os.environ.get("FENGQIAO_PUBLIC_URL"),
+        # Rate-limit counters (Flask-Limiter). memory:// serves one process; several processes or
+        # servers need a shared storage such as redis://host:6379 or memcached://host:11211.
+        "RATELIMIT_STORAGE_URI": os.environ.get("FENGQIAO_RATELIMIT_STORAGE_URI", "memory://"),
+        "STATUS_LOOKUP_LIMITS": "10 per minute;50 per hour",  # lookups per client IP (POST /status)
+        "STATUS_CODE_FAILURE_LIMIT": "5 per 15 minutes",  # failed lookups of one case code, then it is locked
+        "STATUS_SESSION_SECONDS": 30 * 60,  # a verified lookup is remembered this long
+        # Attachment files (grid workers' photos) live on disk, not in the database; back this folder
+        # up with it. A request may carry 9 photos of up to 10 MB each plus the form.
+        "ATTACHMENTS_DIR": os.environ.get("FENGQIAO_ATTACHMENTS_DIR", str(PROJECT_ROOT / "instance" / "attachments")),
+        "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": 100 * 1024 * 1024,
     }
 
 
@@ -48,10 +63,14 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
     db.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
 
     registry = ProcessRegistry(Path(app.config["PROCESSES_DIR"]), FormLibrary(Path(app.config["FORMS_DIR"])))
     clock = app.config["CLOCK"]
-    app.extensions["fengqiao"] = Services(registry, CaseRuntime(registry, clock), clock,
+    from .public_status import public_base_url
+    renderer = DocumentRenderer(variant_dirs=lambda chain: registry.variants.documents_dirs(chain),
+                                public_base_url=lambda: public_base_url(app))
+    app.extensions["fengqiao"] = Services(registry, CaseRuntime(registry, clock, renderer=renderer), clock,
                                                 Assignments(clock))
 
     from . import admin, auth, cases, documents, tasks
@@ -60,18 +79,33 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(module.bp)
     from . import versions as version_views
     app.register_blueprint(version_views.bp)
+    from . import duplicates as duplicate_views
+    app.register_blueprint(duplicate_views.bp)
     from . import me, task_actions
     for module in (task_actions, me):
         app.register_blueprint(module.bp)
     from . import org_admin
     app.register_blueprint(org_admin.bp)
+    from . import ledger_import_view
+    app.register_blueprint(ledger_import_view.bp)
+    from . import channels_admin
+    app.register_blueprint(channels_admin.bp)
     from . import levels as level_views
     app.register_blueprint(level_views.bp)
-    from .errors import register_error_handlers
+    from . import public_status
+    app.register_blueprint(public_status.bp)
+    from . import api
+    app.register_blueprint(api.bp)
+    from . import attachments, grid
+    attachments.register(app)
+    app.register_blueprint(grid.bp)
+    from .errors import register_api_fallback, register_error_handlers
     from .filters import register_filters
     register_filters(app)
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
     register_error_handlers(app)
+    if not app.config.get("PROPAGATE_EXCEPTIONS") and not app.testing:
+        register_api_fallback(app)
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

@@ -8,11 +8,13 @@ from sqlalchemy import select
 
 from engine.documents import case_documents
 from engine.errors import NotFound
-from engine.models import Case, CaseDocument, CaseEvent, HumanTask, PendingTimer, User
+from engine.channels import CHANNEL_ACTOR_PREFIX
+from engine.models import Case, CaseDocument, CaseEvent, Channel, HumanTask, PendingTimer, User
 
 from . import form_render
 from .extensions import db
 from .masking import mask_data
+from .public_status import CITIZEN
 from .services import services
 
 SYSTEM_NAME = "系统"
@@ -51,10 +53,25 @@ def intake_rows(case: Case) -> list[tuple[str, str]]:
     return form_render.describe(schema, mask_data(case.intake or {}))
 
 
+def source_of(case: Case) -> dict | None:
+    """Where a channel's case came from: the channel, its own reference and deadline (None: the window)."""
+    if case.channel_id is None:
+        return None
+    channel = db.session.get(Channel, case.channel_id)
+    return {"channel": channel.name if channel else "", "reference": case.source_reference,
+            "due_at": case.source_due_at, "warned": case.source_warned_at is not None,
+            "overdue": case.source_overdue_at is not None}
+
+
 def display_names(usernames: Iterable[str | None]) -> dict[str, str]:
     """Username → display name, with the engine's own actor shown as 系统."""
-    names = {"system": SYSTEM_NAME}
+    names = {"system": SYSTEM_NAME, CITIZEN.username: CITIZEN.display_name}  # 群众评价 on the status page
     wanted = {name for name in usernames if name and name not in names}
+    channel_codes = {name.split(":", 1)[1]: name for name in wanted if name.startswith(CHANNEL_ACTOR_PREFIX)}
+    if channel_codes:  # a channel registered the case (engine/channels.py names it channel:<code>)
+        rows = db.session.execute(select(Channel.code, Channel.name).where(Channel.code.in_(channel_codes)))
+        names.update({channel_codes[code]: f"{name}（对接渠道）" for code, name in rows})
+        wanted -= set(channel_codes.values())
     if wanted:
         rows = db.session.execute(select(User.username, User.display_name).where(User.username.in_(wanted)))
         names.update({username: display or username for username, display in rows})
@@ -69,7 +86,7 @@ def timeline(case: Case, events: list[CaseEvent], tasks: list[HumanTask]) -> lis
     for event in events:
         if event.kind == "task_completed":
             schema = schema_of(case, forms_by_task.get(event.task_id))
-        elif event.kind == "case_started":
+        elif event.kind in ("case_started", "submission_merged"):  # 合并来件 keeps a whole intake too
             schema = schema_of(case, intake_form_name(case))
         else:
             schema = None

@@ -10,9 +10,13 @@ from engine.actors import REGISTERING_ROLES
 from engine.assignment import allowed_actions
 from engine.errors import FormInvalid, Forbidden, UnknownCategory
 from engine.queries import STATUS_NAMES, case_events, case_list, case_tasks, case_timers, deadline_state, get_case
+from engine.duplicates import LinkError, repeat_counts
+from engine.queries import case_count
 
 from . import form_render
-from .case_view import display_names, document_rows, intake_rows, timeline, timer_rows
+from . import duplicates
+from .attachments import attachment_rows
+from .case_view import display_names, source_of, document_rows, intake_rows, timeline, timer_rows
 from .extensions import db
 from .services import services
 from .session_user import current_actor, current_user, login_required, role_required
@@ -31,10 +35,14 @@ def index():
     status = request.args.get("status") or None
     if status not in STATUS_NAMES:
         status = None
-    cases = case_list(db.session, current_actor(), status=status)
+    repeat_only = request.args.get("repeat") == "1"  # 重复投诉
+    actor = current_actor()
+    cases = case_list(db.session, actor, status=status, repeat_only=repeat_only)
     names = {code: category.name for code, category in services().registry.categories.items()}
     return render_template("case_list.html", cases=cases, status=status, statuses=STATUS_NAMES,
-                           category_names=names)
+                           category_names=names, repeat_only=repeat_only,
+                           total=case_count(db.session, actor, status=status),
+                           repeat_total=repeat_counts(db.session, actor, status=status).total)
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
@@ -60,13 +68,30 @@ def new():
         return _render_new(categories, category, schema, {}, actor.jurisdiction_code)
 
     submission = form_render.parse_submission(schema, request.form)
-    if submission.errors or jurisdiction_error:
-        engine_errors = form_render.validation_errors(intake_form, submission.data)
+    engine_errors = form_render.validation_errors(intake_form, submission.data)
+    if submission.errors or jurisdiction_error or engine_errors:
         per_field, general = form_render.split_errors(schema, engine_errors, submission.errors)
         return _render_new(categories, category, schema, submission.raw, jurisdiction, per_field, general,
                            jurisdiction_error), 422
+    # 重复件: earlier cases this may repeat; the clerk decides before anything is stored (web/duplicates.py).
+    check = duplicates.check_submission(actor, category.code, submission.data, jurisdiction)
+    if check.needs_decision:
+        return _render_new(categories, category, schema, submission.raw, jurisdiction,
+                           general_errors=[check.error] if check.error else None,
+                           duplicate_check=check), 422 if check.error else 200
+    if check.decision == "merge":
+        earlier = duplicates.merge(actor, check, submission.data, jurisdiction)
+        flash(f"未新建案件：来件已并入案件 {earlier.code}，登记内容已记入其办理记录", "success")
+        return redirect(url_for("cases.detail", case_id=earlier.id))
     try:
-        case = services().runtime.start_case(db.session, category.code, submission.data, jurisdiction, actor)
+        case = services().runtime.start_case(db.session, category.code, submission.data, jurisdiction, actor,
+                                             commit=False)
+        duplicates.record(actor, case, check)
+        db.session.commit()
+    except LinkError as exc:
+        db.session.rollback()
+        return _render_new(categories, category, schema, submission.raw, jurisdiction,
+                           general_errors=[str(exc)], duplicate_check=check), 422
     except FormInvalid as exc:
         per_field, general = form_render.split_errors(schema, exc.errors)
         return _render_new(categories, category, schema, submission.raw, jurisdiction, per_field, general), 422
@@ -93,8 +118,10 @@ def detail(case_id: int):
         tasks=tasks, deadline_states={t.id: deadline_state(t, now) for t in tasks if t.state == "ready"},
         actionable=_actionable(tasks, actor),
         names=display_names([t.completed_by or t.claimed_by for t in tasks] + [case.created_by]),
+        source=source_of(case),
         timers=timer_rows(case, case_timers(db.session, case)),
         intake=intake_rows(case), timeline=timeline(case, events, tasks), documents=document_rows(case),
+        attachments=attachment_rows(case),
     )
 
 
@@ -138,12 +165,12 @@ def _registration_places(actor) -> list[dict]:
 
 
 def _render_new(categories, category, schema, values, jurisdiction, field_errors=None, general_errors=None,
-                jurisdiction_error=""):
+                jurisdiction_error="", duplicate_check=None):
     return render_template(
         "case_new.html", categories=_by_name(categories), category=category, jurisdiction=jurisdiction,
         fields=form_render.field_views(schema, values, field_errors), general_errors=general_errors or [],
         jurisdiction_error=jurisdiction_error, category_field=CATEGORY_FIELD, jurisdiction_field=JURISDICTION_FIELD,
-        places=_registration_places(current_actor()),
+        places=_registration_places(current_actor()), duplicate_check=duplicate_check,
     )
 
 

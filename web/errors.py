@@ -1,7 +1,7 @@
 """Error pages in Chinese, and engine errors mapped to HTTP statuses."""
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -20,6 +20,22 @@ MESSAGES = {
 def error_page(status: int, message: str | None = None):
     title, default = MESSAGES.get(status, ("错误", "处理时发生错误。"))
     return render_template("error.html", status=status, title=title, message=message or default), status
+
+
+API_PREFIX = "/api/"
+API_PROBLEMS = {400: "validation", 401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
+                409: "conflict", 413: "payload-too-large", 415: "unsupported-media-type", 429: "too-many-requests",
+                500: "server-error"}
+
+
+def _api_problem(status: int):
+    """Under /api/ every error is RFC 9457 problem JSON (web/api/problems.py), never an HTML page."""
+    if not request.path.startswith(API_PREFIX):
+        return None
+    from .api.problems import problem
+
+    name = API_PROBLEMS.get(status, "server-error")
+    return problem(name, status=status if status in API_PROBLEMS else 500)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -44,6 +60,25 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        api = _api_problem(exc.code or 500)
+        if api is not None:
+            if exc.code == 405 and exc.get_response().headers.get("Allow"):
+                api.headers["Allow"] = exc.get_response().headers["Allow"]
+            if exc.code == 429 and getattr(exc, "retry_after", None):
+                api.headers["Retry-After"] = str(exc.retry_after)
+            return api
         if exc.code in MESSAGES:
             return error_page(exc.code)
         return exc
+
+
+def register_api_fallback(app: Flask) -> None:
+    """An unexpected failure under /api/ still answers problem JSON (after logging it)."""
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        if isinstance(exc, HTTPException):
+            return exc
+        app.logger.exception("unhandled error on %s", request.path)
+        api = _api_problem(500)
+        return api if api is not None else error_page(500)

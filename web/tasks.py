@@ -27,6 +27,9 @@ def index():
 @bp.route("/tasks")
 @login_required
 def inbox():
+    user = current_user()
+    if user.grants and all(grant.role == "grid_worker" for grant in user.grants):
+        return redirect(url_for("grid.index"))  # a 网格员 has no inbox; their page is 上报纠纷
     actor = current_actor()
     view = request.args.get("view") if request.args.get("view") in INBOX_VIEWS else "all"
     rows = inbox_rows(db.session, actor, inbox_query(db.session, actor), services().clock.now(),

@@ -56,6 +56,15 @@ class CaseScenario:
         with sessions() as session:
             self.case_id = runtime.start_case(session, category, dict(intake or INTAKE), jurisdiction, actor).id
 
+    @classmethod
+    def of(cls, sessions, runtime, actor, clock, case_id: int, answers: dict | None = None) -> "CaseScenario":
+        """A scenario over a case registered some other way (a channel's submission, an import)."""
+        scenario = cls.__new__(cls)
+        scenario.sessions, scenario.runtime, scenario.actor, scenario.clock = sessions, runtime, actor, clock
+        scenario.answers = {**ANSWERS, **(answers or {})}
+        scenario.case_id = case_id
+        return scenario
+
     def case(self) -> Case:
         with self.sessions() as session:
             return session.get(Case, self.case_id)

@@ -123,10 +123,14 @@ def login(app):
 
 @pytest.fixture
 def register(app):
-    """register(client, **changes) → id of a neighbour case registered through 登记纠纷."""
+    """register(client, **changes) → id of a neighbour case registered through 登记纠纷.
+
+    Scenarios register the same dispute again and again: the clerk answers 「可能重复」 with
+    「不是重复，继续登记」 up front (tests/web/test_duplicates_web.py covers the panel itself)."""
 
     def _register(client, jurisdiction="150207", **changes) -> int:
-        data = {"_category": "neighbour", "_jurisdiction": jurisdiction, **NEIGHBOUR_INTAKE, **changes}
+        data = {"_category": "neighbour", "_jurisdiction": jurisdiction, **NEIGHBOUR_INTAKE,
+                "_duplicate_decision": "new", **changes}
         response = client.post("/cases/new", data=data)
         assert response.status_code == 302, response.get_data(as_text=True)
         return int(re.search(r"/cases/(\d+)$", response.headers["Location"]).group(1))

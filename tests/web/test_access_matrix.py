@@ -10,6 +10,7 @@ until it is added to the table, so future pages get the same check.
 """
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,6 +23,8 @@ from engine.actors import Actor
 from engine.models import (
     Base, Case, CaseDocument, Department, DepartmentTransfer, ExtensionRequest, HumanTask, ProcessVersion, User,
 )
+from engine import channels
+from engine.models import ChannelNotification
 from tests.engine.categories.test_labour import ANSWERS as LABOUR_ANSWERS
 from tests.engine.categories.test_labour import ARREARS_ASSESS, INTAKE as LABOUR_INTAKE
 from tests.web.conftest import ALL_ROLES, NEIGHBOUR_INTAKE, add_user
@@ -32,6 +35,7 @@ HOME, FOREIGN = "150207", "150203"
 PROBER = "jiuyuan"
 FOREIGN_TITLE, FOREIGN_USER, FOREIGN_DEPARTMENT = "昆都仑区专属纠纷", "昆都仑区受理员", "昆都仑区人社局"
 FOREIGN_VERSION_REASON = "昆都仑区自定版本"
+FOREIGN_CHANNEL = "昆都仑区网格通"
 # URL arguments that name no object of a jurisdiction.
 NOT_OBJECTS = {"filename"}  # /static/<path:filename>
 
@@ -52,6 +56,11 @@ class Objects:
     username: str
     grant_id: int
     place: str
+    channel_id: int = 0  # a channel with a token in `place`, and an undelivered result of the case
+    token_id: int = 0
+    notification_id: int = 0
+    attachment_id: int = 0  # a photo of the case
+    import_id: int = 0  # a 台账 import by the place's clerk
 
 
 def _task(o: Objects) -> dict:
@@ -67,6 +76,7 @@ def _user(o: Objects) -> dict:
 
 
 # endpoint → the URL arguments naming 昆都仑区's object (extra keys become the query string).
+TOKEN_API_PREFIX = "api_v1."
 FOREIGN_URLS = {
     "cases.detail": _case,
     "tasks.task": _task,
@@ -87,6 +97,7 @@ FOREIGN_URLS = {
     "levels.report_up": _case,
     "levels.request_transfer": _case,
     "levels.decide": lambda o: {"transfer_id": o.transfer_id},
+    "duplicates.link_case": _case,
     "org_admin.places.edit_place": lambda o: {"code": o.place},
     "org_admin.places.departments": lambda o: {"code": o.place},
     "org_admin.places.edit_department": lambda o: {"department_id": o.department_id},
@@ -97,12 +108,26 @@ FOREIGN_URLS = {
     "org_admin.users.reset_password": _user,
     "org_admin.users.unlock": _user,
     "org_admin.users.set_active": _user,
+    "channels_admin.detail": lambda o: {"channel_id": o.channel_id},
+    "channels_admin.callback": lambda o: {"channel_id": o.channel_id},
+    "channels_admin.rotate_secret": lambda o: {"channel_id": o.channel_id},
+    "channels_admin.issue_token": lambda o: {"channel_id": o.channel_id},
+    "channels_admin.revoke_token": lambda o: {"channel_id": o.channel_id, "token_id": o.token_id},
+    "channels_admin.retry": lambda o: {"notification_id": o.notification_id},
+    "attachments.download": lambda o: {"case_id": o.case_id, "attachment_id": o.attachment_id},
+    "attachments.upload": _case,
+    "ledger_imports.show": lambda o: {"import_id": o.import_id},
+    "ledger_imports.progress": lambda o: {"import_id": o.import_id},
 }
 # Rules naming two objects: one of 九原区's own with one of 昆都仑区's must not pass either.
 MIXED_URLS = {
     "documents.show": lambda own, o: {"case_id": own.case_id, "doc_id": o.doc_id},
     "documents.pdf": lambda own, o: {"case_id": own.case_id, "doc_id": o.doc_id},
+    # Links 九原区's case to 昆都仑区's (probe_form names it in `earlier_code`).
+    "duplicates.link_case": lambda own, o: {"case_id": own.case_id},
     "org_admin.users.revoke_grant": lambda own, o: {"username": own.username, "grant_id": o.grant_id},
+    "channels_admin.revoke_token": lambda own, o: {"channel_id": own.channel_id, "token_id": o.token_id},
+    "attachments.download": lambda own, o: {"case_id": own.case_id, "attachment_id": o.attachment_id},
 }
 
 
@@ -116,12 +141,14 @@ def probe_form(o: Objects) -> dict:
         "password": "probe-password-1", "password2": "probe-password-1", "active": "0", "clear": "1",
         "absent_until": "2026-03-10T18:00", "code": "probe", "presence": "resident", "level": "county",
         "center_name": "被篡改", "phone": "13800000000", "backup_username": PROBER,
+        "earlier_code": o.case_code,
     }
 
 
 @pytest.fixture
-def world(app, login, register, ready_task):
+def world(app, login, register, ready_task, tmp_path):
     """The tree 包头市 → 九原区, 昆都仑区; 九原区's prober; and 昆都仑区's objects listed above."""
+    app.config["ATTACHMENTS_DIR"] = str(tmp_path / "attachments")
     with app.app_context():
         jurisdictions.save(db.session, "150200", "包头市", "city", None, "包头市综治中心")
         jurisdictions.save(db.session, HOME, "九原区", "county", "150200", "九原区综治中心")
@@ -161,7 +188,51 @@ def _objects(app, client, register, ready_task, place, username, title, version_
         session.commit()
         user = session.scalars(select(User).where(User.username == username)).one()
         return Objects(case_id, case_code, task_id, done, document.id, request.id, version.id, transfer.id,
-                       department.id, username, user.grants[0].id, place)
+                       department.id, username, user.grants[0].id, place,
+                       *_channel_objects(session, case_id, username, place, now),
+                       attachment_id=_attachment(session, case_id, username, now),
+                       import_id=_ledger_import(session, case_id, case_code, username, place, now))
+
+
+def _attachment(session, case_id, username, now) -> int:
+    """A photo of the case, stored as the case page stores one."""
+    from PIL import Image
+
+    from web.attachments import attachment_store
+
+    picture = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(picture, "PNG")
+    row = attachment_store().add(session, session.get(Case, case_id), "现场.png", picture.getvalue(), username, now)
+    session.commit()
+    return row.id
+
+
+def _ledger_import(session, case_id, case_code, username, place, now) -> int:
+    """A finished 台账 import by `username` at `place` that registered the case."""
+    from engine.models import LedgerImport
+
+    row = LedgerImport(filename=f"{place}台账.xlsx", jurisdiction_code=place, state="done", total=1, done=1,
+                       report={"errors": [], "cases": [{"row": 2, "id": case_id, "code": case_code,
+                                                        "category": "neighbour"}]},
+                       created_by=username, created_at=now, finished_at=now)
+    session.add(row)
+    session.commit()
+    return row.id
+
+
+def _channel_objects(session, case_id, username, place, now) -> tuple[int, int, int]:
+    """A 网格通 channel with a token in `place`, and a result of the case it has not acknowledged."""
+    name = FOREIGN_CHANNEL if place == FOREIGN else "九原区网格通"
+    channel = channels.create_channel(session, f"grid-{place}", name, "grid", username, now,
+                                      "https://grid.example.cn/callback")
+    token, _ = channels.issue_token(session, channel, place, username, now)
+    notification = ChannelNotification(channel_id=channel.id, case_id=case_id, sequence=1, result="accepted",
+                                       payload={"result": "accepted"}, state="pending", attempts=1,
+                                       last_error="HTTP 503", next_attempt_at=now + timedelta(minutes=1),
+                                       created_at=now)
+    session.add(notification)
+    session.commit()
+    return channel.id, token.id, notification.id
 
 
 def snapshot(app) -> dict:
@@ -190,7 +261,10 @@ def request(client, method: str, url: str, form: dict):
 # -- the table covers every rule ----------------------------------------------------------------
 
 def test_every_url_naming_an_object_is_probed(app):
-    rules = {rule.endpoint: set(rule.arguments) - NOT_OBJECTS for rule in app.url_map.iter_rules()}
+    # The channel API authenticates tokens, not staff sessions; tests/web/test_api_v1.py holds its own
+    # matrix (another channel's reference, another jurisdiction, a revoked token).
+    rules = {rule.endpoint: set(rule.arguments) - NOT_OBJECTS for rule in app.url_map.iter_rules()
+             if not rule.endpoint.startswith(TOKEN_API_PREFIX)}
     unprobed = sorted(endpoint for endpoint, arguments in rules.items() if arguments and endpoint not in FOREIGN_URLS)
     stale = sorted(set(FOREIGN_URLS) - set(rules))
     assert not unprobed, (f"add {unprobed} to FOREIGN_URLS in {__file__}: each URL naming an object must be "
@@ -232,7 +306,8 @@ def test_the_same_urls_reach_the_objects_for_their_own_jurisdiction(app, world, 
 def test_no_list_page_shows_another_jurisdictions_cases_people_or_departments(app, world, login):
     own, foreign = world
     prober = login(PROBER)
-    secrets = [foreign.case_code, FOREIGN_TITLE, FOREIGN_USER, FOREIGN_DEPARTMENT, FOREIGN_VERSION_REASON]
+    secrets = [foreign.case_code, FOREIGN_TITLE, FOREIGN_USER, FOREIGN_DEPARTMENT, FOREIGN_VERSION_REASON,
+               FOREIGN_CHANNEL]
     pages = [rule for rule in app.url_map.iter_rules() if not rule.arguments and "GET" in rule.methods]
     shown_own = False
     for rule in pages:
