@@ -554,6 +554,9 @@ def _login_table(org: Organisation) -> list[str]:
         f"      部门联络员: <县>.liaison.{{{','.join(bodies)}}}",
         f"  每个乡镇街道: <镇>.{{{','.join(patterns['township'])}}}   每个村社区: <村>.{{{','.join(patterns['village'])}}}",
         "  例: jiuyuan.clerk  jiuyuan.liaison.police  halinger.mediator  xinguang.director  baotou.manager",
+        "  每个网格: <网格代码>.grid_worker（网格员，手机上报纠纷 /grid/report），例: "
+        + "  ".join(f"{code}.grid_worker" for code, *_rest in [p for p in PLACES if p[2] == "grid"][:2]),
+        "  群众查询办理进度: /status（案件编号 + 登记手机号后四位）",
     ]
     for code, name, level, _parent, _center, prefix in PLACES:
         if level == "city":
