@@ -248,7 +248,7 @@ def _migrate(workflow: BpmnWorkflow, old: ProcessBundle, new: ProcessBundle, ctx
                for process in (workflow, *workflow.subprocesses.values())
                for task in process.get_tasks(state=TaskState.WAITING)}
     # Timers that restart during the reset are evaluated with the new version's deadlines.
-    workflow.script_engine = script_engine(deadline_helpers(new, ctx.calendar, ctx.now))
+    workflow.script_engine = script_engine(deadline_helpers(new, ctx.calendar, ctx.now), ctx.script_limits)
     top_diff, sub_diffs = diff_workflow(registry, workflow, new.spec, new.subprocess_specs)
     migrate_workflow(top_diff, workflow, new.spec)
     for sub_id, sub in list(workflow.subprocesses.items()):

@@ -38,7 +38,8 @@ from .levels import registration_center
 from .models import Case, ExtensionRequest, HumanTask, PendingTimer, ProcessSpec
 from .projection import FiredTimer, project, recompute_timer_due_times
 from .registry import ProcessRegistry
-from .scripting import script_engine
+from .script_limits import DEFAULT_LIMITS, ScriptLimits
+from .scripting import ScriptError, script_engine
 from .source_deadline import source_warning
 from .serialization import WorkflowCodec
 from .versions import ensure_in_force
@@ -61,6 +62,7 @@ class RunContext:
     now: datetime
     log: EventLog
     actor: Actor
+    script_limits: ScriptLimits = DEFAULT_LIMITS
 SUPERVISOR_ROLE = "director"  # 中心主任 approves extensions
 
 
@@ -84,7 +86,8 @@ class CaseRuntime:
 
     def __init__(self, registry: ProcessRegistry, clock: Clock,
                  calendar_loader: Callable[[Session, str], WorkingCalendar] | None = None,
-                 codec: WorkflowCodec | None = None, renderer: DocumentRenderer | None = None):
+                 codec: WorkflowCodec | None = None, renderer: DocumentRenderer | None = None,
+                 script_limits: ScriptLimits = DEFAULT_LIMITS):
         self.registry = registry
         self.clock = clock
         # (session, jurisdiction code) -> the calendar in force there (engine/calendar_store.py).
@@ -93,6 +96,8 @@ class CaseRuntime:
         self.codec = codec or WorkflowCodec()
         self.renderer = renderer or DocumentRenderer(
             variant_dirs=lambda chain: self.registry.variants.documents_dirs(chain))
+        # Time, loop and memory limits of each script, condition, timer expression and DMN cell.
+        self.script_limits = script_limits
 
     # -- commands ------------------------------------------------------------------------------
 
@@ -411,10 +416,10 @@ class CaseRuntime:
 
     def _run(self, session, case, bundle, workflow, actor, log, now, action, *, completed=None, fired=None):
         calendar = self.calendar_loader(session, case.handling_jurisdiction_code or case.jurisdiction_code)
-        workflow.script_engine = script_engine(deadline_helpers(bundle, calendar, now))
+        workflow.script_engine = script_engine(deadline_helpers(bundle, calendar, now), self.script_limits)
         try:
             with running_at(now):
-                context = RunContext(session, case, bundle, calendar, now, log, actor)
+                context = RunContext(session, case, bundle, calendar, now, log, actor, self.script_limits)
                 action(workflow, context)
                 bundle = context.bundle  # an action may move the case to another version (engine/migration.py)
                 _run_until_waiting(workflow)
@@ -492,5 +497,21 @@ def _element_of(exc: Exception) -> str | None:
 def _message_of(exc: Exception) -> str:
     line = getattr(exc, "line_number", None)
     where = f" (line {line})" if line else ""
-    return f"{exc}{where}"
+    text = str(exc).rstrip(". ")
+    cause = _script_cause(exc)
+    detail = cause.msg if isinstance(cause, SyntaxError) else str(cause)
+    if cause is not None and detail not in text:
+        # SpiffWorkflow says only "Error evaluating expression '…'" for conditions and DMN cells.
+        text = f"{text}: {detail}"
+    return f"{text}{where}"
+
+
+def _script_cause(exc: Exception) -> Exception | None:
+    """The sandbox's own error (a limit hit, something refused) behind an engine exception."""
+    seen = exc.__context__
+    while seen is not None:
+        if isinstance(seen, (ScriptError, SyntaxError)):
+            return seen
+        seen = seen.__context__
+    return None
 
