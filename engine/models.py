@@ -507,3 +507,35 @@ class LedgerImport(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+
+
+class ProcessDraft(Base):
+    """A category's BPMN and DMN files as a designer edits them in the browser (engine/drafts.py).
+
+    `revision` counts saves, so a save on top of someone else's newer one is refused instead of
+    overwriting it. Once published the row keeps the files the version was made from
+    (`published_version_id`): versions themselves store only parsed specs, and this is how any
+    version can be opened, compared and restored as text again.
+    """
+
+    __tablename__ = "process_draft"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category_code: Mapped[str] = mapped_column(String(64))
+    jurisdiction_code: Mapped[str] = mapped_column(String(20), default="")  # "" = the base
+    files: Mapped[dict[str, Any]] = mapped_column(default=dict)  # file name -> XML text (.bpmn, .dmn)
+    base_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_version.id"))
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    saved_by: Mapped[str] = mapped_column(String(64))
+    saved_at: Mapped[datetime]
+    note: Mapped[str] = mapped_column(String(500), default="")
+    problems: Mapped[list[Any]] = mapped_column(default=list)  # [{file, line, element_id, message, severity}]
+    state: Mapped[str] = mapped_column(String(20), default="draft")  # draft / awaiting_approval / published / discarded
+    submitted_by: Mapped[str | None] = mapped_column(String(64))
+    submitted_at: Mapped[datetime | None]
+    submit_reason: Mapped[str | None] = mapped_column(String(500))
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[datetime | None]
+    published_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_version.id"), index=True)
+
+    __table_args__ = (Index("ix_process_draft_category", "category_code", "jurisdiction_code", "state"),)
