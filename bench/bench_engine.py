@@ -207,6 +207,17 @@ def _analyze(sessions) -> None:
             session.commit()
 
 
+def _case_tables():
+    """`case` and every table that refers to it (directly or through another), children first."""
+    from engine.models import Base
+
+    found = {"case"}
+    for table in Base.metadata.sorted_tables:
+        if any(fk.column.table.name in found for fk in table.foreign_keys):
+            found.add(table.name)
+    return [t for t in reversed(Base.metadata.sorted_tables) if t.name in found]
+
+
 def run(label: str, url: str, registry, cases: int, open_cases: int, due: int, fresh_schema=None) -> dict:
     db = make_engine(url) if fresh_schema is None else fresh_schema
     create_schema(db)
@@ -217,8 +228,8 @@ def run(label: str, url: str, registry, cases: int, open_cases: int, due: int, f
     if open_cases:
         sweep_db = make_engine(url) if fresh_schema is None else fresh_schema
         with sweep_db.begin() as conn:
-            for table in ("case_document", "extension_request", "case_event", "human_task", "pending_timer", "case"):
-                conn.execute(text(f'DELETE FROM "{table}"'))
+            for table in _case_tables():
+                conn.execute(table.delete())
         result["sweep"] = sweep_benchmark(runtime, sessions, clock, open_cases, due)
     return result
 

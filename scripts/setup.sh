@@ -14,6 +14,19 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   touch "$stamp"
 fi
 
+# The process designer (流程设计) runs bpmn-js in the browser; web/designer/package-lock.json pins it
+# and Flask serves its dist folders. Without Node.js everything else still works.
+designer_stamp="web/designer/node_modules/.installed"
+if [ ! -f "$designer_stamp" ] || [ web/designer/package-lock.json -nt "$designer_stamp" ]; then
+  if command -v npm >/dev/null 2>&1; then
+    (cd web/designer && npm ci --no-audit --no-fund --loglevel=error) && touch "$designer_stamp" \
+      || echo "npm ci failed in web/designer: the process designer (流程设计) will be unavailable"
+  else
+    echo "npm not found: the process designer (流程设计) needs Node.js (npm); install it and rerun scripts/setup.sh." \
+         "The rest of Fengqiao works without it."
+  fi
+fi
+
 # Documents (文书) print to PDF through WeasyPrint, which needs Pango and a Chinese font; without a
 # font every character prints as a box. Install them when we can; never fail the setup over it.
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -14,6 +14,7 @@ from engine.documents import DocumentRenderer
 from engine.forms import FormLibrary
 from engine.registry import ProcessRegistry
 from engine.runtime import CaseRuntime
+from engine.script_limits import ScriptLimits
 
 from .extensions import csrf, db, limiter
 from .services import Services
@@ -47,6 +48,8 @@ def default_config() -> dict:
         # up with it. A request may carry 9 photos of up to 10 MB each plus the form.
         "ATTACHMENTS_DIR": os.environ.get("FENGQIAO_ATTACHMENTS_DIR", str(PROJECT_ROOT / "instance" / "attachments")),
         "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,
+        # Seconds one process script, condition, timer expression or DMN cell may run (docs/process-authoring.md).
+        "SCRIPT_TIME_LIMIT": float(os.environ.get("FENGQIAO_SCRIPT_TIME_LIMIT", "1")),
         "MAX_CONTENT_LENGTH": 100 * 1024 * 1024,
     }
 
@@ -70,8 +73,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .public_status import public_base_url
     renderer = DocumentRenderer(variant_dirs=lambda chain: registry.variants.documents_dirs(chain),
                                 public_base_url=lambda: public_base_url(app))
-    app.extensions["fengqiao"] = Services(registry, CaseRuntime(registry, clock, renderer=renderer), clock,
-                                                Assignments(clock))
+    runtime = CaseRuntime(registry, clock, renderer=renderer,
+                          script_limits=ScriptLimits(time_limit=app.config["SCRIPT_TIME_LIMIT"]))
+    app.extensions["fengqiao"] = Services(registry, runtime, clock, Assignments(clock))
 
     from . import admin, auth, cases, documents, tasks
     from . import clock as clock_views
@@ -79,6 +83,8 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(module.bp)
     from . import versions as version_views
     app.register_blueprint(version_views.bp)
+    from . import designer
+    app.register_blueprint(designer.bp)
     from . import duplicates as duplicate_views
     app.register_blueprint(duplicate_views.bp)
     from . import me, task_actions

@@ -21,7 +21,8 @@ from sqlalchemy import select
 from engine import jurisdictions, people
 from engine.actors import Actor
 from engine.models import (
-    Base, Case, CaseDocument, Department, DepartmentTransfer, ExtensionRequest, HumanTask, ProcessVersion, User,
+    Base, Case, CaseDocument, Department, DepartmentTransfer, ExtensionRequest, HumanTask, ProcessVersion, RoleGrant,
+    User,
 )
 from engine import channels
 from engine.models import ChannelNotification
@@ -37,7 +38,7 @@ FOREIGN_TITLE, FOREIGN_USER, FOREIGN_DEPARTMENT = "昆都仑区专属纠纷", "�
 FOREIGN_VERSION_REASON = "昆都仑区自定版本"
 FOREIGN_CHANNEL = "昆都仑区网格通"
 # URL arguments that name no object of a jurisdiction.
-NOT_OBJECTS = {"filename"}  # /static/<path:filename>
+NOT_OBJECTS = {"filename", "package", "path"}  # /static/<path:filename>, /designer/vendor/<package>/<path:path>
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class Objects:
     notification_id: int = 0
     attachment_id: int = 0  # a photo of the case
     import_id: int = 0  # a 台账 import by the place's clerk
+    draft_id: int = 0  # a process draft (流程草稿) of the place's neighbour category
 
 
 def _task(o: Objects) -> dict:
@@ -118,6 +120,12 @@ FOREIGN_URLS = {
     "attachments.upload": _case,
     "ledger_imports.show": lambda o: {"import_id": o.import_id},
     "ledger_imports.progress": lambda o: {"import_id": o.import_id},
+    "designer.draft": lambda o: {"draft_id": o.draft_id},
+    "designer.files": lambda o: {"draft_id": o.draft_id},
+    "designer.save": lambda o: {"draft_id": o.draft_id},
+    "designer.upload_file": lambda o: {"draft_id": o.draft_id},
+    "designer.compare_view": lambda o: {"draft_id": o.draft_id},
+    "designer.publish": lambda o: {"draft_id": o.draft_id},
 }
 # Rules naming two objects: one of 九原区's own with one of 昆都仑区's must not pass either.
 MIXED_URLS = {
@@ -155,6 +163,9 @@ def world(app, login, register, ready_task, tmp_path):
         jurisdictions.save(db.session, FOREIGN, "昆都仑区", "county", "150200", "昆都仑区综治中心")
         add_user(PROBER, "九原区全能", ALL_ROLES + ["designer"], HOME)
         add_user("kdl_clerk", FOREIGN_USER, ["clerk"], FOREIGN)
+        # 昆都仑区's all-rounder designs its processes too, so the control test reaches its draft.
+        other = db.session.scalars(select(User).where(User.username == "other")).one()
+        other.grants.append(RoleGrant(role="designer", jurisdiction_code=FOREIGN))
         people.save_department(db.session, FOREIGN, "rsj", FOREIGN_DEPARTMENT, "resident")
         people.save_department(db.session, HOME, "rsj", "九原区人社局", "resident")
         db.session.commit()
@@ -191,7 +202,8 @@ def _objects(app, client, register, ready_task, place, username, title, version_
                        department.id, username, user.grants[0].id, place,
                        *_channel_objects(session, case_id, username, place, now),
                        attachment_id=_attachment(session, case_id, username, now),
-                       import_id=_ledger_import(session, case_id, case_code, username, place, now))
+                       import_id=_ledger_import(session, case_id, case_code, username, place, now),
+                       draft_id=_draft(session, place, now))
 
 
 def _attachment(session, case_id, username, now) -> int:
@@ -205,6 +217,16 @@ def _attachment(session, case_id, username, now) -> int:
     row = attachment_store().add(session, session.get(Case, case_id), "现场.png", picture.getvalue(), username, now)
     session.commit()
     return row.id
+
+
+def _draft(session, place, now) -> int:
+    """A draft of the neighbour category at `place`, opened by a designer of the place."""
+    from engine.drafts import open_draft
+
+    designer = Actor.of(f"designer-{place}", ["designer"], place)
+    draft = open_draft(session, services().registry, "neighbour", place, designer, now)
+    session.commit()
+    return draft.id
 
 
 def _ledger_import(session, case_id, case_code, username, place, now) -> int:
