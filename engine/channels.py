@@ -176,6 +176,9 @@ INTAKE_PATHS = {
     "applicant_id_number": "applicant.id_number",
     "respondent_name": "respondent.name", "respondent_phone": "respondent.phone",
 }
+# Intake fields a submission sends as its own top-level fields (and `channel`, which the channel sets):
+# never in `extra`.
+COMMON_INTAKE_FIELDS = frozenset(INTAKE_PATHS) | {"channel"}
 
 
 def intake_of(submission: dict[str, Any], channel: Channel) -> dict[str, Any]:
@@ -219,7 +222,7 @@ def submit(session: Session, runtime, principal: ChannelPrincipal, submission: d
     form = runtime.intake_form(session, category, place)
     fields = form.schema.get("properties", {})
     unknown = [key for key in (submission.get("extra") or {})
-               if key not in fields or key in INTAKE_PATHS or key == "channel"]
+               if key not in fields or key in COMMON_INTAKE_FIELDS]
     errors = [FieldError(f"extra.{key}", "该类别的登记表没有此字段") for key in unknown]
     try:
         form.validate({key: value for key, value in intake.items() if key not in unknown})

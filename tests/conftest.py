@@ -70,6 +70,24 @@ def sessions(db_engine):
 
 
 @pytest.fixture
+def cli_database(tmp_path, monkeypatch):
+    """The database the `fengqiao` command configures (FENGQIAO_DATABASE_URL) as a fresh SQLite file
+    holding 九原区; yields a session maker on it."""
+    from engine import jurisdictions
+
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    monkeypatch.setenv("FENGQIAO_DATABASE_URL", url)
+    engine = make_engine(url)
+    create_schema(engine)
+    sessions = make_session_factory(engine)
+    with sessions() as session:
+        jurisdictions.save(session, "150207", "九原区", "county", None, "九原区综治中心")
+        session.commit()
+    yield sessions
+    engine.dispose()
+
+
+@pytest.fixture
 def runtime(registry, clock) -> CaseRuntime:
     return CaseRuntime(registry, clock)
 

@@ -8,10 +8,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select
 
-from engine import channels, jurisdictions
+from engine import channels
 from engine.callbacks import retry_now
 from engine.clock import SystemClock
-from engine.db import create_schema, make_engine, make_session_factory
 from engine.models import ChannelNotification, ChannelToken, HumanTask
 from engine.runtime import CaseRuntime
 from fengqiao.cli import main
@@ -19,18 +18,9 @@ from tests.engine.org import COUNTY_STAFF
 
 
 @pytest.fixture
-def database(tmp_path, monkeypatch):
-    """The app's database (FENGQIAO_DATABASE_URL) as a fresh SQLite file with 九原区; returns a session maker."""
-    url = f"sqlite:///{tmp_path / 'channels.sqlite'}"
-    monkeypatch.setenv("FENGQIAO_DATABASE_URL", url)
-    engine = make_engine(url)
-    create_schema(engine)
-    sessions = make_session_factory(engine)
-    with sessions() as session:
-        jurisdictions.save(session, "150207", "九原区", "county", None, "九原区综治中心")
-        session.commit()
-    yield sessions
-    engine.dispose()
+def database(cli_database):
+    """The configured database (tests/conftest.py: a fresh SQLite file with 九原区)."""
+    return cli_database
 
 
 class _Hotline(BaseHTTPRequestHandler):

@@ -9,8 +9,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from engine import jurisdictions, people
-from engine.db import create_schema, make_engine, make_session_factory
+from engine import people
 from engine.models import Case, CaseEvent, LedgerImport
 from fengqiao.cli import main
 from web import ledger_import_view, ledger_runs
@@ -216,21 +215,13 @@ def test_the_template_download_has_the_columns_an_example_at_the_clerks_unit_and
 # -- the command line --------------------------------------------------------------------------------------
 
 @pytest.fixture
-def database(tmp_path, monkeypatch):
-    """The configured database as a fresh SQLite file holding a 九原区 clerk; returns a session maker."""
-    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
-    monkeypatch.setenv("FENGQIAO_DATABASE_URL", url)
-    engine = make_engine(url)
-    create_schema(engine)
-    sessions = make_session_factory(engine)
-    with sessions() as session:
-        jurisdictions.save(session, "150207", "九原区", "county", None, "九原区综治中心")
-        session.flush()
+def database(cli_database):
+    """The configured database (tests/conftest.py: 九原区) with a 九原区 clerk."""
+    with cli_database() as session:
         user = people.save_user(session, "clerk", "王受理", "150207", password="fengqiao-2026")
         people.grant(session, user, "clerk", "150207")
         session.commit()
-    yield sessions
-    engine.dispose()
+    return cli_database
 
 
 def cli(capsys, *argv: str) -> tuple[int, str, str]:

@@ -22,9 +22,6 @@ from .problems import problem
 
 SUBMISSION_FORM = Form.from_schema("submission", SUBMISSION)
 CALLBACK_FORM = Form.from_schema("callback", CALLBACK)
-# The intake form's own fields are sent as top-level submission fields, not in `extra`.
-NOT_EXTRA = {"title", "summary", "occurred_on", "address", "channel", "people_count", "amount", "applicant_name",
-             "applicant_id_number", "applicant_phone", "respondent_name", "respondent_phone"}
 
 
 class BodyError(Exception):
@@ -84,7 +81,7 @@ def categories():
         fields = (intake.schema.get("properties", {}) if intake else {})
         answer.append({"code": code, "name": category.name,
                        "extra_fields": {name: spec.get("title", name) for name, spec in fields.items()
-                                        if name not in NOT_EXTRA}})
+                                        if name not in channels.COMMON_INTAKE_FIELDS}})
     return jsonify(answer)
 
 
