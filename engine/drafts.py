@@ -5,8 +5,9 @@ A draft belongs to one category and one level ("" = the base, or a jurisdiction)
 designers may edit it: every save names the revision it was made on, and a save on top of a newer
 one is refused with who saved it and the rejected files, so nothing typed is lost. Publishing goes
 through engine/versions.py, so running cases keep their version. A county that wants four eyes
-(`four_eyes`, a mapping jurisdiction code -> bool, nearest level on the chain wins; the web app
-reads it from DESIGNER_FOUR_EYES) has a second designer approve before the version is created.
+(`designer_four_eyes = true` in its variant.toml, nearest level on the chain wins; a deployment may
+override it with a `four_eyes` mapping, which the web app reads from DESIGNER_FOUR_EYES) has a
+second designer approve before the version is created; a reviewer may return it with a note instead.
 
 Versions store parsed specs, not text: a published draft keeps the files its version was made
 from (`ProcessDraft.published_version_id`), and a version published from processes/ is
@@ -26,9 +27,10 @@ from sqlalchemy.orm import Session
 
 from .actors import Actor
 from .calendar import SHANGHAI
+from .designed_categories import new_category_of, offer
 from .draft_compare import Comparison, compare_files
 from .draft_files import DraftFileError, check_file_name, draft_tree, effective_files, lint_draft
-from .errors import ConflictError, Forbidden, NotFound, VersionError
+from .errors import ConflictError, Forbidden, NotFound, NoVersion, VersionError
 from .models import ProcessDraft, ProcessVersion
 from .problems import Problem
 from .registry import ProcessRegistry
@@ -137,7 +139,12 @@ def compare(session: Session, registry: ProcessRegistry, draft_id: int) -> Compa
     draft = session.get(ProcessDraft, draft_id)
     if draft is None:
         raise NotFound(f"process draft {draft_id} does not exist")
-    version = in_force(session, draft.category_code, draft.jurisdiction_code)
+    try:
+        version = in_force(session, draft.category_code, draft.jurisdiction_code)
+    except NoVersion:
+        if new_category_of(session, draft.category_code) is None:
+            raise
+        return compare_files({}, draft.files)  # a new category never published: everything is added
     before = version_files(session, registry, version)
     if before is None:
         raise VersionError(f"the text of v{version.number} in force is not stored; "
@@ -178,7 +185,7 @@ def publish_draft(session: Session, registry: ProcessRegistry, draft_id: int, ac
         raise VersionError("publishing a draft needs a reason (发布说明)")
     _require_publishable(session, registry, draft)
     draft.submitted_by, draft.submitted_at, draft.submit_reason = actor.username, now, reason[:500]
-    if needs_approval(session, four_eyes, draft.jurisdiction_code):
+    if needs_approval(session, four_eyes, draft.jurisdiction_code, registry):
         draft.state = "awaiting_approval"
         session.flush()
         return draft
@@ -199,12 +206,21 @@ def approve_draft(session: Session, registry: ProcessRegistry, draft_id: int, ap
     return _publish(session, registry, draft, draft.submitted_by, reason, now)
 
 
-def return_draft(session: Session, draft_id: int, actor: Actor) -> ProcessDraft:
-    """Send a submitted draft back to editing (a reviewer's no, or the submitter withdrawing it)."""
+def return_draft(session: Session, draft_id: int, actor: Actor, now: datetime, note: str = "") -> ProcessDraft:
+    """Send a submitted draft back to editing: a reviewer's no, with a `note` for its author saying
+    what to change (required), or the submitter withdrawing it (note optional). The note is kept on
+    the draft (`return_note`, `returned_by`, `returned_at`) until another reviewer returns it."""
     draft = _locked(session, draft_id)
     _require_designer(actor, draft.jurisdiction_code)
     _require_state(draft, "awaiting_approval")
+    note = (note or "").strip()
+    withdrawing = actor.username == draft.submitted_by
+    if not note and not withdrawing:
+        raise VersionError(f"returning draft {draft.id} to {draft.submitted_by} needs a note (退回意见) "
+                           "saying what to change")
     draft.state = "draft"
+    if note:
+        draft.returned_by, draft.returned_at, draft.return_note = actor.username, now, note[:500]
     session.flush()
     return draft
 
@@ -249,13 +265,25 @@ def version_files(session: Session, registry: ProcessRegistry, version: ProcessV
     return dict(files)
 
 
-def needs_approval(session: Session, four_eyes: Mapping[str, bool] | None, jurisdiction_code: str) -> bool:
-    """Whether publishing at the jurisdiction needs a second designer: the nearest level of its
-    chain named in `four_eyes` decides."""
-    for code in ancestors(session, jurisdiction_code):
+def needs_approval(session: Session, four_eyes: Mapping[str, bool] | None, jurisdiction_code: str,
+                   registry: ProcessRegistry | None = None) -> bool:
+    """Whether publishing at the jurisdiction needs a second designer.
+
+    The deployment's `four_eyes` mapping (jurisdiction code -> bool) decides if it names any level of
+    the jurisdiction's chain, the nearest one; otherwise `designer_four_eyes` of the nearest variant
+    on the chain that sets it (processes/variants/<code>/variant.toml, read from `registry`); else no."""
+    chain = ancestors(session, jurisdiction_code)
+    for code in chain:
         if four_eyes and code in four_eyes:
             return bool(four_eyes[code])
+    if registry is not None:
+        return bool(registry.variants.four_eyes(chain))
     return False
+
+
+def may_design(actor: Actor, jurisdiction_code: str) -> bool:
+    """Whether the actor holds the designer (流程设计员) role over the level ("" = the base)."""
+    return any(grant.role == DESIGNER and grant.covers(jurisdiction_code) for grant in actor.grants)
 
 
 def problem_dicts(problems: list[Problem]) -> list[dict[str, Any]]:
@@ -269,16 +297,21 @@ def problem_dicts(problems: list[Problem]) -> list[dict[str, Any]]:
 def _publish(session: Session, registry: ProcessRegistry, draft: ProcessDraft, publisher: str, reason: str,
              now: datetime) -> ProcessDraft:
     chain = ancestors(session, draft.jurisdiction_code)
-    with draft_tree(registry, draft.category_code, chain, draft.files) as tree:
+    designed = new_category_of(session, draft.category_code)
+    with draft_tree(registry, draft.category_code, chain, draft.files, designed) as tree:
+        # A category created for a county is that county's own: it needs no variant folder there.
         version = publish(session, tree.registry, draft.category_code, draft.jurisdiction_code, publisher, reason,
-                          "designer", now=now)
+                          "designer", now=now, own_category=designed is not None)
+        if designed is not None:
+            offer(session, registry, designed, tree.registry.category(designed.code).bundle)
     draft.state, draft.published_version_id = "published", version.id
     session.flush()
     return draft
 
 
 def _require_publishable(session: Session, registry: ProcessRegistry, draft: ProcessDraft) -> None:
-    problems = lint_draft(registry, draft.category_code, ancestors(session, draft.jurisdiction_code), draft.files)
+    problems = lint_draft(registry, draft.category_code, ancestors(session, draft.jurisdiction_code), draft.files,
+                          new_category_of(session, draft.category_code))
     draft.problems = problem_dicts(problems)
     errors = [p for p in problems if p.is_error]
     if errors:
@@ -294,11 +327,12 @@ def _require_publishable(session: Session, registry: ProcessRegistry, draft: Pro
 
 
 def _lint(session: Session, registry: ProcessRegistry, draft: ProcessDraft, files: dict[str, str]) -> list[dict]:
-    return problem_dicts(lint_draft(registry, draft.category_code, ancestors(session, draft.jurisdiction_code), files))
+    return problem_dicts(lint_draft(registry, draft.category_code, ancestors(session, draft.jurisdiction_code), files,
+                                    new_category_of(session, draft.category_code)))
 
 
 def _require_designer(actor: Actor, jurisdiction_code: str) -> None:
-    if not any(grant.role == DESIGNER and grant.covers(jurisdiction_code) for grant in actor.grants):
+    if not may_design(actor, jurisdiction_code):
         where = jurisdiction_code or "the base (基础版本)"
         raise Forbidden(f"editing and publishing processes of {where} needs the designer (流程设计员) role there")
 

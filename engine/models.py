@@ -509,6 +509,25 @@ class LedgerImport(Base):
     finished_at: Mapped[datetime | None]
 
 
+class DesignedCategory(Base):
+    """A dispute category created in the browser designer rather than in processes/.
+
+    Its files live in drafts (engine/drafts.py) and its definitions in published versions; this row
+    holds what category.toml holds for a category of processes/, and the level it was created for:
+    a county's own category is offered only there and below (engine/designed_categories.py).
+    """
+
+    __tablename__ = "designed_category"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    process_id: Mapped[str] = mapped_column(String(64))
+    intake_form: Mapped[str] = mapped_column(String(64), default="intake")
+    jurisdiction_code: Mapped[str] = mapped_column(String(20), default="")  # "" = every jurisdiction
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
 class ProcessDraft(Base):
     """A category's BPMN and DMN files as a designer edits them in the browser (engine/drafts.py).
 
@@ -536,6 +555,10 @@ class ProcessDraft(Base):
     submit_reason: Mapped[str | None] = mapped_column(String(500))
     approved_by: Mapped[str | None] = mapped_column(String(64))
     approved_at: Mapped[datetime | None]
+    # The last 退回修改 and its note (退回意见), so the draft's author sees what to change.
+    returned_by: Mapped[str | None] = mapped_column(String(64))
+    returned_at: Mapped[datetime | None]
+    return_note: Mapped[str | None] = mapped_column(String(500))
     published_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_version.id"), index=True)
 
     __table_args__ = (Index("ix_process_draft_category", "category_code", "jurisdiction_code", "state"),)

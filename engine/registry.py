@@ -35,10 +35,20 @@ class Category:
     code: str
     name: str
     process_id: str
-    folder: Path
+    folder: Path | None  # None: created in the designer, its files are in drafts (engine/designed_categories.py)
     bundle: ProcessBundle
     files: tuple[Path, ...]
     intake_form: str = "intake"
+    jurisdiction_code: str = ""  # a designed category is offered here and below; "" = everywhere
+
+    @property
+    def designed(self) -> bool:
+        """Created in the browser designer: no folder in processes/, nothing to sync from files."""
+        return self.folder is None
+
+    def offered_at(self, chain) -> bool:
+        """Whether a jurisdiction with ancestors `chain` (itself first, "" last) may register it."""
+        return not self.jurisdiction_code or self.jurisdiction_code in chain
 
     @property
     def spec_hash(self) -> str:
@@ -65,6 +75,7 @@ class ProcessRegistry:
         self.processes_dir = Path(processes_dir)
         self.forms = forms
         self._bundles: dict[str, ProcessBundle] = {}
+        self.designed: dict[str, Category] = {}  # categories created in the designer, kept across reloads
         self.report = LoadReport()
         self.reload()
 
@@ -86,6 +97,8 @@ class ProcessRegistry:
                 report.categories[category.code] = category
             else:
                 report.broken[folder.name] = [p for p in problems if p.is_error]
+        for code, category in self.designed.items():
+            report.categories.setdefault(code, category)  # a folder of the same code wins
         self.report = report
         # County variants are linted now and overlaid on demand (engine/variants.py).
         from .variants import VariantSet
@@ -100,6 +113,14 @@ class ProcessRegistry:
             return self.categories[code]
         except KeyError:
             raise UnknownCategory(code, self.report.broken.get(code, [])) from None
+
+    def add_designed(self, category: Category) -> None:
+        """Offer a category created in the designer (engine/designed_categories.attach)."""
+        self.designed[category.code] = category
+        self.remember(category.bundle)
+        if category.code not in self.report.categories or self.report.categories[category.code].designed:
+            # A new dict, not an update in place: other threads may be iterating over the old one.
+            self.report.categories = {**self.report.categories, category.code: category}
 
     def bundle(self, spec_hash: str) -> ProcessBundle | None:
         """A definition this process has parsed, by content hash (current or earlier version)."""

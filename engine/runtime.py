@@ -27,9 +27,10 @@ from .calendar import SHANGHAI, Duration, WorkingCalendar
 from .case_codes import next_case_code
 from .clock import Clock
 from .deadlines import deadline_helpers
+from .designed_categories import attach
 from .duplicates import index_case
 from .documents import DocumentRenderer, issue_document
-from .errors import ConflictError, EngineError, Forbidden, NotFound, ProcessError, TaskNotReady
+from .errors import ConflictError, EngineError, Forbidden, NotFound, ProcessError, TaskNotReady, UnknownCategory
 from .events import EventLog
 from .assignment import check_may_work, get_visible_case
 from .json_data import json_copy
@@ -37,7 +38,7 @@ from .channel_results import record_results
 from .levels import registration_center
 from .models import Case, ExtensionRequest, HumanTask, PendingTimer, ProcessSpec
 from .projection import FiredTimer, project, recompute_timer_due_times
-from .registry import ProcessRegistry
+from .registry import Category, ProcessRegistry
 from .script_limits import DEFAULT_LIMITS, ScriptLimits
 from .scripting import ScriptError, script_engine
 from .source_deadline import source_warning
@@ -116,7 +117,7 @@ class CaseRuntime:
             raise Forbidden(f"registering a case needs one of the roles {', '.join(sorted(REGISTERING_ROLES))}")
         if not actor.can_register(jurisdiction_code):
             raise Forbidden(f"{actor.username} may not register cases in jurisdiction {jurisdiction_code}")
-        category = self.registry.category(category_code)
+        category = self.category(session, category_code)
         version, bundle, form = self._intake(session, category_code, jurisdiction_code)
         intake = json_copy(form.validate(intake))
         now = self.clock.now()
@@ -314,13 +315,23 @@ class CaseRuntime:
         and engine/transfers.py move cases and departments with it). The action raises to refuse."""
         return self._advance(session, case_id, actor, action)
 
+    def category(self, session: Session, category_code: str) -> Category:
+        """The category; one created in the designer by another process is looked up in the database
+        before UnknownCategory is raised."""
+        try:
+            return self.registry.category(category_code)
+        except UnknownCategory:
+            if not attach(session, self.registry, self.codec):
+                raise
+            return self.registry.category(category_code)
+
     def intake_form(self, session: Session, category_code: str, jurisdiction_code: str) -> Form:
         """The registration form of a category as the version in force at `jurisdiction_code` defines it."""
         return self._intake(session, category_code, jurisdiction_code)[2]
 
     def _intake(self, session: Session, category_code: str, jurisdiction_code: str):
         # The version in force where the case is registered (a county variant or the base).
-        category = self.registry.category(category_code)
+        category = self.category(session, category_code)
         version = ensure_in_force(session, self.registry, category_code, jurisdiction_code, self.clock.now(),
                                   self.codec)
         bundle = self._bundle(session, version.spec_hash)

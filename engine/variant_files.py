@@ -20,7 +20,7 @@ from .forms import read_schema
 from .problems import Problem
 
 JURISDICTION_CODE = re.compile(r"^\d{6}(\d{3}){0,2}$")
-VARIANT_KEYS = ("name", "risk_colours", "department_map", "calendar")
+VARIANT_KEYS = ("name", "risk_colours", "department_map", "calendar", "designer_four_eyes")
 LIMIT_PROPERTIES = ("deadline", "warn_share", "escalate_after", "extension", "max_extensions")
 DURATION_PROPERTIES = ("deadline", "escalate_after", "extension")
 
@@ -70,6 +70,13 @@ def read_variant_toml(path: Path) -> tuple[dict | None, list[Problem]]:
                                      'name: "村人民调解委员会" = "东河区某村调委会"')
         else:
             settings["department_map"] = {k: v.strip() for k, v in mapping.items()}
+    if "designer_four_eyes" in data:
+        # Only a TOML boolean: "yes" or 1 would silently mean something a county did not decide.
+        if not isinstance(data["designer_four_eyes"], bool):
+            report("designer_four_eyes", f"designer_four_eyes = {data['designer_four_eyes']!r}: write true (a second "
+                                         "流程设计员 approves before a draft is published) or false")
+        else:
+            settings["designer_four_eyes"] = data["designer_four_eyes"]
     if "calendar" in data:
         rulings = data["calendar"]
         table: dict[date, bool] = {}

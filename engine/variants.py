@@ -1,7 +1,7 @@
 """County variants (区县定制): a jurisdiction's own definition of categories, overlaid on the base.
 
     processes/variants/<jurisdiction code>/
-      variant.toml               name, risk_colours, [department_map], [calendar]
+      variant.toml               name, risk_colours, designer_four_eyes, [department_map], [calendar]
       forms/<name>.json          replaces forms/<name>.json for this jurisdiction's categories
       documents/<template>.html  replaces documents/templates/<template>.html (DocumentRenderer)
       <category code>/           category.toml, *.bpmn, *.dmn replace the base file of that name;
@@ -73,6 +73,7 @@ class Variant:
     documents_dir: Path | None = None
     unusable: set[str] = field(default_factory=set)  # categories with errors found while reading
     left_out: set[str] = field(default_factory=set)  # categories whose variant has errors: inherited whole
+    designer_four_eyes: bool | None = None  # a second designer approves drafts published here; None: not said
 
     def applies_to(self, category_code: str) -> bool:
         """Whether this variant may change `category_code` at all (it still may not, in effect)."""
@@ -159,6 +160,14 @@ class VariantSet:
         return [self.variants[code].documents_dir for code in chain
                 if code in self.variants and self.variants[code].documents_dir is not None]
 
+    def four_eyes(self, chain: Sequence[str]) -> bool | None:
+        """`designer_four_eyes` of the nearest variant on `chain` that sets it; None if none does."""
+        for code in chain:
+            variant = self.variants.get(code)
+            if variant is not None and variant.designer_four_eyes is not None:
+                return variant.designer_four_eyes
+        return None
+
     def name_of(self, code: str) -> str | None:
         """The jurisdiction's name as its variant.toml gives it."""
         variant = self.variants.get(code)
@@ -202,6 +211,7 @@ class VariantSet:
             return None, problems
         variant = Variant(folder.name, settings["name"], folder, settings.get("risk_colours"),
                           settings.get("department_map", {}), settings.get("calendar", {}))
+        variant.designer_four_eyes = settings.get("designer_four_eyes")
         forms, form_problems = read_forms(folder / "forms")
         problems += form_problems
         if any(p.is_error for p in problems):

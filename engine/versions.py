@@ -56,12 +56,14 @@ class InForce:
 
 def publish(session: Session, registry: ProcessRegistry, category_code: str, jurisdiction_code: str,
             actor_name: str, reason: str, source: str = "files", *, now: datetime | None = None,
-            codec: WorkflowCodec | None = None) -> ProcessVersion:
+            codec: WorkflowCodec | None = None, own_category: bool = False) -> ProcessVersion:
     """Publish the category as processes/ defines it for `jurisdiction_code` ("" = the base).
 
     Creates version n+1 of that (category, jurisdiction) — unless its newest version in force has
     the same content, which is then returned unchanged. Raises UnknownCategory, VersionError
     (no reason, a jurisdiction without a variant of its own, a variant that no longer fits).
+    `own_category`: the category was created for `jurisdiction_code` in the designer, so it is that
+    level's own without a variant folder.
     """
     reason = (reason or "").strip()
     if not reason:
@@ -72,7 +74,8 @@ def publish(session: Session, registry: ProcessRegistry, category_code: str, jur
         raise VersionError("publishing a version needs the name of who publishes it")
     chain = ancestors(session, jurisdiction_code)
     definition = _definition(registry, category_code, chain)
-    if jurisdiction_code and _latest(session, category_code, jurisdiction_code, withdrawn=True) is None \
+    if jurisdiction_code and not own_category \
+            and _latest(session, category_code, jurisdiction_code, withdrawn=True) is None \
             and not registry.variants.defines(category_code, chain):
         where = _defining_level(registry, category_code, chain)
         raise VersionError(
@@ -118,6 +121,9 @@ def sync_category(session: Session, registry: ProcessRegistry, category_code: st
                   codec: WorkflowCodec | None = None) -> list[ProcessVersion]:
     """`sync_from_files` for one category."""
     published = []
+    category = registry.categories.get(category_code)
+    if category is not None and category.designed:
+        return published  # made in the designer: there are no files to sync from
     for level in [BASE, *sorted(registry.variants.variants, key=lambda code: (len(code), code))]:
         chain = ancestors(session, level)
         try:
@@ -235,7 +241,8 @@ def versions_in_force(session: Session, registry: ProcessRegistry, jurisdiction_
         except NoVersion:
             version = None
         try:
-            files_hash = registry.variants.resolve(code, chain).hash if code in registry.categories else None
+            known = registry.categories.get(code)
+            files_hash = registry.variants.resolve(code, chain).hash if known and not known.designed else None
         except VariantError:
             files_hash = None
         category = registry.categories.get(code)

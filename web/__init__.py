@@ -85,6 +85,14 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(version_views.bp)
     from . import designer
     app.register_blueprint(designer.bp)
+    from . import designer_simulation
+    app.register_blueprint(designer_simulation.bp)
+    from . import designer_review
+    app.register_blueprint(designer_review.bp)
+    from . import designer_categories
+    app.register_blueprint(designer_categories.bp)
+    from . import designer_forms
+    app.register_blueprint(designer_forms.bp)
     from . import duplicates as duplicate_views
     app.register_blueprint(duplicate_views.bp)
     from . import me, task_actions
@@ -119,6 +127,9 @@ def create_app(config: dict | None = None) -> Flask:
         db.create_all()
         from engine.versions import sync_at_startup
         sync_at_startup(db.session, registry, clock.now())  # what changed in processes/ becomes a new version
+        from engine.designed_categories import attach
+        attach(db.session, registry, runtime.codec)  # categories created in the designer
+        db.session.rollback()
         if app.config["RUN_SCHEDULER"]:
             from engine.scheduler import start_background
             from sqlalchemy.orm import sessionmaker

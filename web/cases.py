@@ -12,6 +12,7 @@ from engine.errors import FormInvalid, Forbidden, UnknownCategory
 from engine.queries import STATUS_NAMES, case_events, case_list, case_tasks, case_timers, deadline_state, get_case
 from engine.duplicates import LinkError, repeat_counts
 from engine.queries import case_count
+from engine.variant_lookup import ancestors
 
 from . import form_render
 from . import duplicates
@@ -49,7 +50,9 @@ def index():
 @role_required("clerk")
 def new():
     actor = current_actor()
-    categories = services().registry.categories
+    chain = ancestors(db.session, current_actor().jurisdiction_code)
+    categories = {code: category for code, category in services().registry.categories.items()
+                  if category.offered_at(chain)}  # a county's own category is not offered elsewhere
     code = request.values.get(CATEGORY_FIELD) or request.values.get("category")
     if code is None:
         # The clerk picks the category first: each has its own intake form and process.

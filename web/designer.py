@@ -15,12 +15,16 @@ from sqlalchemy import select
 
 from engine.actors import Actor
 from engine.calendar import SHANGHAI
+from engine.case_progress import STAGE_TEXT
+from engine.documents import DOCUMENT_TYPES
 from engine.draft_files import DraftFileError
+from engine.draft_forms import draft_forms
 from engine.drafts import DESIGNER, DraftConflict, compare, open_draft, publish_draft, save_draft, upload
 from engine.errors import VersionError
-from engine.models import ProcessDraft, ProcessVersion
+from engine.actors import code_covers
+from engine.models import DesignedCategory, ProcessDraft, ProcessVersion
 from engine.problems import Problem
-from engine.task_meta import ROLES, TASK_ROLES
+from engine.task_meta import CASE_STATUSES, ROLES, TASK_ROLES, TIMER_KINDS
 from engine.versions import label
 
 from .extensions import db
@@ -33,6 +37,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent / "designer"
 # The only folders of node_modules the browser may read: the packages' prebuilt bundles and CSS.
 VENDOR_DIRS = {"bpmn-js": "dist", "dmn-js": "dist"}
 DEADLINE_UNITS = ("日", "工作日", "小时", "分钟")
+TIMER_KIND_NAMES = {"warning": "预警", "overdue": "超期", "escalate": "升级督办", "expire": "期满"}
 STATE_NAMES = {"draft": "编辑中", "awaiting_approval": "待审核", "published": "已发布", "discarded": "已放弃"}
 
 
@@ -54,10 +59,11 @@ def index():
     drafts = [draft for draft in db.session.scalars(
         select(ProcessDraft).where(ProcessDraft.state.in_(("draft", "awaiting_approval")))
         .order_by(ProcessDraft.saved_at.desc(), ProcessDraft.id.desc())) if _may_edit(actor, draft)]
-    categories = sorted(registry.categories.values(), key=lambda c: c.code)
+    categories = sorted((c for c in registry.categories.values() if _designs_for(actor, c)), key=lambda c: c.code)
+    names = {row.code: row.name for row in db.session.scalars(select(DesignedCategory))}  # drafts not yet published
     return render_template("designer_index.html", categories=categories, drafts=drafts, state_names=STATE_NAMES,
                            levels=[(code, label(db.session, registry, code)) for code in levels],
-                           category_names={c.code: c.name for c in categories},
+                           category_names={**names, **{c.code: c.name for c in categories}},
                            vendor_ready=vendor_ready())
 
 
@@ -82,12 +88,15 @@ def new_draft():
 def draft(draft_id: int):
     found = _draft(draft_id)
     registry = services().registry
-    category = registry.categories.get(found.category_code)
+    category = registry.categories.get(found.category_code) or db.session.get(DesignedCategory, found.category_code)
     return render_template("designer_draft.html", draft=found, state_names=STATE_NAMES,
                            category_name=category.name if category else found.category_code,
                            place=label(db.session, registry, found.jurisdiction_code),
-                           forms=sorted(registry.forms.names()),
+                           forms=sorted(set(registry.forms.names()) | set(draft_forms(found.files))),
                            task_roles=[(code, ROLES[code]) for code in TASK_ROLES], units=DEADLINE_UNITS,
+                           document_types=[(t.code, t.title) for t in DOCUMENT_TYPES.values()],
+                           timer_kinds=[(kind, TIMER_KIND_NAMES[kind]) for kind in TIMER_KINDS],
+                           case_statuses=[(status, STAGE_TEXT[status]) for status in CASE_STATUSES],
                            vendor_ready=vendor_ready())
 
 
@@ -106,21 +115,8 @@ def save(draft_id: int):
             or not isinstance(body.get("expected_revision"), int) \
             or not all(isinstance(k, str) and isinstance(v, str) for k, v in body["files"].items()):
         return jsonify(message="请求内容应为 {files: {文件名: 文本}, expected_revision: 修订号}"), 400
-    try:
-        saved = save_draft(db.session, services().registry, found.id, body["files"], body["expected_revision"],
-                           current_actor(), services().clock.now(), str(body.get("note") or ""))
-    except DraftConflict as exc:
-        db.session.rollback()
-        return jsonify(message=conflict_message(exc), current_revision=exc.current_revision,
-                       saved_by=exc.saved_by), 409
-    except DraftFileError as exc:
-        db.session.rollback()
-        return jsonify(message=f"未能保存：{exc}"), 400
-    except VersionError as exc:
-        db.session.rollback()
-        return jsonify(message=f"未能保存：{exc}"), 409
-    db.session.commit()
-    return jsonify(_state(saved))
+    saved, refusal = save_files(found, body["files"], body["expected_revision"], str(body.get("note") or ""))
+    return refusal or jsonify(_state(saved))
 
 
 @bp.post("/designer/drafts/<int:draft_id>/upload")
@@ -193,6 +189,26 @@ def publish(draft_id: int):
 
 # -- helpers -------------------------------------------------------------------------------------
 
+def save_files(found: ProcessDraft, files: dict[str, str], expected_revision: int, note: str):
+    """Save the draft and commit: (the saved draft, None), or (None, the JSON refusal) with nothing
+    stored — a conflict names who saved in between, the user's edit stays in their page."""
+    try:
+        saved = save_draft(db.session, services().registry, found.id, files, expected_revision, current_actor(),
+                           services().clock.now(), note)
+    except DraftConflict as exc:
+        db.session.rollback()
+        return None, (jsonify(message=conflict_message(exc), current_revision=exc.current_revision,
+                              saved_by=exc.saved_by), 409)
+    except DraftFileError as exc:
+        db.session.rollback()
+        return None, (jsonify(message=f"未能保存：{exc}"), 400)
+    except VersionError as exc:
+        db.session.rollback()
+        return None, (jsonify(message=f"未能保存：{exc}"), 409)
+    db.session.commit()
+    return saved, None
+
+
 def designer_levels(actor: Actor) -> list[str]:
     """The jurisdictions the actor designs for ("" = the base), in the order granted."""
     codes = {grant.jurisdiction_code for grant in actor.grants if grant.role == DESIGNER}
@@ -210,6 +226,15 @@ def conflict_message(exc: DraftConflict) -> str:
     when = f"于 {at:%H:%M} " if at else ""
     return (f"未保存：{exc.saved_by} {when}在您打开之后保存了第 {exc.current_revision} 版。"
             "您的修改仍在画布上，请先「下载 .bpmn」留存，再刷新页面查看对方的修改。")
+
+
+def _designs_for(actor: Actor, category) -> bool:
+    """A category of processes/ is everyone's; a designed one shows to designers of its level, above or below."""
+    if not category.designed:
+        return True
+    return any(grant.role == DESIGNER and (grant.covers(category.jurisdiction_code)
+                                           or code_covers(category.jurisdiction_code, grant.jurisdiction_code))
+               for grant in actor.grants)
 
 
 def _may_edit(actor: Actor, draft: ProcessDraft) -> bool:

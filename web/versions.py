@@ -5,10 +5,12 @@ from functools import wraps
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
+from engine.drafts import may_design
 from engine.errors import ConflictError, EngineError, MigrationRefused, NoVersion
 from engine.migration import MIGRATING_ROLES, migrate_case, preview_migration
 from engine.models import ProcessVersion
 from engine.queries import get_case
+from engine.version_changes import version_changes
 from engine.versions import history, in_force, label, rollback, versions_in_force
 
 from .extensions import db
@@ -71,10 +73,14 @@ def category(category_code: str):
     actor = current_actor()
     rollbackable = {version_id for level, version_id in newest.items() if _may_roll_back(actor, level)}
     registry = services().registry
+    changes = version_changes(db.session, registry, versions)
+    db.session.commit()  # version_changes may keep the text of a version published from processes/
+    designable = {version.id for version in versions if may_design(actor, version.jurisdiction_code)}
     name = current.category_name if current else (registry.categories[category_code].name
                                                   if category_code in registry.categories else category_code)
     return render_template("version_history.html", category_code=category_code, category_name=name,
                            versions=versions, current=current, rollbackable=rollbackable, jurisdiction=jurisdiction,
+                           changes=changes, designable=designable,
                            labels={v.jurisdiction_code: label(db.session, registry, v.jurisdiction_code)
                                    for v in versions},
                            place=label(db.session, registry, jurisdiction), source_names=SOURCE_NAMES)

@@ -126,6 +126,19 @@ FOREIGN_URLS = {
     "designer.upload_file": lambda o: {"draft_id": o.draft_id},
     "designer.compare_view": lambda o: {"draft_id": o.draft_id},
     "designer.publish": lambda o: {"draft_id": o.draft_id},
+    "designer_simulation.simulate_draft": lambda o: {"draft_id": o.draft_id},
+    "designer_simulation.defaults": lambda o: {"draft_id": o.draft_id},
+    "designer_forms.index": lambda o: {"draft_id": o.draft_id},
+    "designer_forms.create": lambda o: {"draft_id": o.draft_id},
+    "designer_forms.edit": lambda o: {"draft_id": o.draft_id, "name": "mediate"},
+    "designer_forms.preview": lambda o: {"draft_id": o.draft_id},
+    "designer_forms.save": lambda o: {"draft_id": o.draft_id, "name": "mediate"},
+    "designer_forms.revert": lambda o: {"draft_id": o.draft_id, "name": "mediate"},
+    "designer_review.review": lambda o: {"draft_id": o.draft_id},
+    "designer_review.approve": lambda o: {"draft_id": o.draft_id},
+    "designer_review.send_back": lambda o: {"draft_id": o.draft_id},
+    "designer_review.discard": lambda o: {"draft_id": o.draft_id},
+    "designer_review.restore": lambda o: {"version_id": o.version_id},
 }
 # Rules naming two objects: one of 九原区's own with one of 昆都仑区's must not pass either.
 MIXED_URLS = {

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from engine.models import ProcessDraft, ProcessVersion
+from tests.web.browser_session import logged_in_page, open_new_draft
 from tests.web.conftest import add_user
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, server, sync_playwright  # noqa: F401 — fixtures
+from tests.web.test_browser import server, sync_playwright  # noqa: F401 — fixtures
 from web.designer import PACKAGE_DIR
 from web.extensions import db
 
@@ -174,57 +175,41 @@ def stored_draft(app) -> ProcessDraft:
 
 def test_a_designer_sets_a_deadline_in_the_panel_and_sees_a_lint_error_on_the_element(
         sync_playwright, server, browser_designer, csrf_app, password):  # noqa: F811 — fixtures
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(10000)
-            errors = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(f"{server}/login")
-            page.fill("#username", "zhou")
-            page.fill("#password", password)
-            page.click("button:has-text('登录')")
-            page.wait_for_url(f"{server}/tasks")
-            page.click("nav >> text=流程设计")
-            page.locator("#categories tr", has_text="邻里纠纷").locator("button:has-text('新建草稿')").click()
-            page.wait_for_url(re.compile(r".*/designer/drafts/\d+$"))
-            page.wait_for_selector('#canvas [data-element-id="accept"]')
-            assert page.locator(".bjs-powered-by").is_visible()  # the bpmn.io watermark stays
+    with logged_in_page(sync_playwright, server, "zhou", password) as page:
+        open_new_draft(page)
+        page.wait_for_selector('#canvas [data-element-id="accept"]')
+        assert page.locator(".bjs-powered-by").is_visible()  # the bpmn.io watermark stays
 
-            page.click('#canvas [data-element-id="mediate"]')
-            assert page.input_value("#deadline-amount") == "30" and page.input_value("#deadline-unit") == "日"
-            assert page.input_value("#prop-form") == "mediate"
-            page.fill("#deadline-amount", "3")
-            page.select_option("#deadline-unit", "工作日")
-            page.click("#save-button")
-            page.wait_for_selector("#revision:has-text('第 2 版')")
-            text = stored_draft(csrf_app).files["neighbour.bpmn"]
-            mediate = text[text.index('id="mediate"'):text.index("</bpmn:userTask>", text.index('id="mediate"'))]
-            assert '<spiffworkflow:property name="deadline" value="3 工作日" />' in mediate
-            assert '<spiffworkflow:property name="escalate_after" value="45 日" />' in mediate  # others kept
-            assert "<spiffworkflow:calledDecisionId>neighbour_routing</spiffworkflow:calledDecisionId>" in text
+        page.click('#canvas [data-element-id="mediate"]')
+        assert page.input_value("#deadline-amount") == "30" and page.input_value("#deadline-unit") == "日"
+        assert page.input_value("#prop-form") == "mediate"
+        page.fill("#deadline-amount", "3")
+        page.select_option("#deadline-unit", "工作日")
+        page.click("#save-button")
+        page.wait_for_selector("#revision:has-text('第 2 版')")
+        text = stored_draft(csrf_app).files["neighbour.bpmn"]
+        mediate = text[text.index('id="mediate"'):text.index("</bpmn:userTask>", text.index('id="mediate"'))]
+        assert '<spiffworkflow:property name="deadline" value="3 工作日" />' in mediate
+        assert '<spiffworkflow:property name="escalate_after" value="45 日" />' in mediate  # others kept
+        assert "<spiffworkflow:calledDecisionId>neighbour_routing</spiffworkflow:calledDecisionId>" in text
 
-            page.evaluate("""() => {
-                const modeler = window.fengqiaoDesigner.modeler;
-                const element = modeler.get('elementRegistry').get('accept');
-                const container = element.businessObject.extensionElements.values
-                    .find(v => v.$type === 'spiffworkflow:Properties');
-                const wrong = modeler.get('moddle').create('spiffworkflow:Property', {name: 'form', value: 'no_such_form'});
-                const list = container.properties.map(p => p.name === 'form' ? wrong : p);
-                modeler.get('modeling').updateModdleProperties(element, container, {properties: list});
-            }""")
-            page.click("#save-button")
-            page.wait_for_selector("#revision:has-text('第 3 版')")
-            page.wait_for_selector('.djs-element.fq-problem[data-element-id="accept"]')
-            assert "form 'no_such_form' does not exist" in page.inner_text(".fq-overlay")
-            item = page.locator("#problems li", has_text="no_such_form")
-            assert re.fullmatch(r"neighbour\.bpmn:\d+ accept: form 'no_such_form' .*", item.inner_text())
-            item.click()
-            assert page.input_value("#prop-form") == "no_such_form"  # the element is selected, its panel shown
-            assert not errors, errors
-        finally:
-            browser.close()
+        page.evaluate("""() => {
+            const modeler = window.fengqiaoDesigner.modeler;
+            const element = modeler.get('elementRegistry').get('accept');
+            const container = element.businessObject.extensionElements.values
+                .find(v => v.$type === 'spiffworkflow:Properties');
+            const wrong = modeler.get('moddle').create('spiffworkflow:Property', {name: 'form', value: 'no_such_form'});
+            const list = container.properties.map(p => p.name === 'form' ? wrong : p);
+            modeler.get('modeling').updateModdleProperties(element, container, {properties: list});
+        }""")
+        page.click("#save-button")
+        page.wait_for_selector("#revision:has-text('第 3 版')")
+        page.wait_for_selector('.djs-element.fq-problem[data-element-id="accept"]')
+        assert "form 'no_such_form' does not exist" in page.inner_text(".fq-overlay")
+        item = page.locator("#problems li", has_text="no_such_form")
+        assert re.fullmatch(r"neighbour\.bpmn:\d+ accept: form 'no_such_form' .*", item.inner_text())
+        item.click()
+        assert page.input_value("#prop-form") == "no_such_form"  # the element is selected, its panel shown
 
 
 def test_the_designer_package_is_locked(tmp_path):

@@ -1,5 +1,6 @@
-/* 流程设计: the draft page's bpmn-js Modeler, toolbar, problem markers and user task properties.
+/* 流程设计: the draft page — the bpmn-js Modeler, its files, toolbar and problem markers.
  * Plain script, no bundler: bpmn-js comes as its UMD bundle (global BpmnJS) from /designer/vendor/.
+ * The properties panel is designer_properties.js, decision tables (dmn-js) designer_dmn.js.
  * The server (web/designer.py) owns the draft; this page only sends whole files with the revision
  * they were made on, so a save on top of someone else's is refused and the diagram here is kept. */
 (function () {
@@ -26,7 +27,6 @@
       { name: "PostScript", superClass: ["Element"], properties: [{ name: "value", type: "String", isBody: true }] }
     ]
   };
-  var DEADLINE = /^\s*([0-9]+)\s*(工作日|日|小时|分钟)\s*$/;
   var TYPE_NAMES = { userTask: "人工环节", serviceTask: "服务环节", scriptTask: "脚本环节",
     businessRuleTask: "决策环节", sequenceFlow: "连线", exclusiveGateway: "排他网关", parallelGateway: "并行网关",
     startEvent: "开始事件", endEvent: "结束事件", boundaryEvent: "边界事件", intermediateCatchEvent: "中间事件",
@@ -34,7 +34,9 @@
 
   var csrfToken = document.querySelector('meta[name="csrf-token"]').content;
   var editable = root.dataset.editable === "true";
-  var state = { files: {}, revision: 0, file: null, problems: [], dirty: false, selected: null };
+  // edited: the files changed here since the last save; only those are serialized again, so a
+  // file merely looked at keeps its text byte for byte.
+  var state = { files: {}, revision: 0, file: null, problems: [], dirty: false, edited: {} };
   var statusBox = document.getElementById("designer-status");
 
   if (typeof window.BpmnJS !== "function") {
@@ -45,10 +47,12 @@
   var canvas = modeler.get("canvas");
   var overlays = modeler.get("overlays");
   var elementRegistry = modeler.get("elementRegistry");
-  var modeling = modeler.get("modeling");
-  var moddle = modeler.get("moddle");
   var selection = modeler.get("selection");
   var markedIds = [];
+  var panel = window.FengqiaoPropertiesPanel(modeler, { isEditable: function () { return editable; }, say: say });
+  var dmnEditor = window.FengqiaoDmnEditor({
+    container: document.getElementById("dmn-canvas"), scriptUrl: root.dataset.dmnScript, onEdit: markEdited
+  });
 
   function say(text, kind) {
     statusBox.textContent = text;
@@ -71,14 +75,26 @@
 
   // -- loading and files ------------------------------------------------------------------------
 
-  function bpmnFiles() {
-    return Object.keys(state.files).filter(function (name) { return /\.bpmn$/.test(name); }).sort();
+  function isDmn(name) { return /\.dmn$/.test(name || ""); }
+  // A draft's forms (forms/<name>.json) open in the form editor (designer_forms.js), not on a canvas.
+  function isForm(name) { return /^forms\//.test(name || ""); }
+
+  // Diagrams first, then decision tables.
+  function draftFiles() {
+    return Object.keys(state.files).filter(function (name) { return !isForm(name); }).sort(function (a, b) {
+      return (isDmn(a) - isDmn(b)) || (a < b ? -1 : a > b ? 1 : 0);
+    });
+  }
+
+  function markEdited() {
+    state.dirty = true;
+    state.edited[state.file] = true;
   }
 
   function fillFileSelect() {
     var select = document.getElementById("file-select");
     select.innerHTML = "";
-    bpmnFiles().forEach(function (name) {
+    draftFiles().forEach(function (name) {
       var option = document.createElement("option");
       option.value = option.textContent = name;
       select.appendChild(option);
@@ -92,19 +108,34 @@
     document.getElementById("revision").textContent = "第 " + body.revision + " 版";
   }
 
+  // A .dmn file opens in the dmn-js Modeler in place of the BPMN canvas, which keeps its diagram.
   function openFile(name) {
+    var dmn = isDmn(name);
     state.file = name;
-    return modeler.importXML(state.files[name]).then(function (result) {
-      canvas.zoom("fit-viewport");
-      if (result.warnings && result.warnings.length) {
-        say("打开 " + name + " 时有 " + result.warnings.length + " 处内容无法识别：" + result.warnings[0].message, "error");
+    document.getElementById("canvas").hidden = dmn;
+    document.getElementById("dmn-canvas").hidden = !dmn;
+    document.getElementById("download-button").textContent = dmn ? "下载 .dmn" : "下载 .bpmn";
+    panel.setMode(dmn ? "dmn" : "bpmn");
+    var opened = dmn ? dmnEditor.open(state.files[name])
+      : modeler.importXML(state.files[name]).then(function (result) {
+        canvas.zoom("fit-viewport");
+        return result.warnings || [];
+      });
+    return opened.then(function (warnings) {
+      if (warnings.length) {
+        say("打开 " + name + " 时有 " + warnings.length + " 处内容无法识别：" + warnings[0].message, "error");
       }
-      state.dirty = false;
       showProblems(state.problems);
-      showProperties(null);
     }).catch(function (error) {
-      say("无法打开 " + name + "：" + error.message, "error");
+      // The editor still holds the file shown before: hide it, or an edit there would be saved under this name.
+      document.getElementById("canvas").hidden = true;
+      document.getElementById("dmn-canvas").hidden = true;
+      say("无法打开 " + name + "：" + error.message + "。可下载或重新上传该文件，或在「问题」中查看原因。", "error");
     });
+  }
+
+  function openXml() {
+    return isDmn(state.file) ? dmnEditor.saveXML() : modeler.saveXML({ format: true }).then(function (r) { return r.xml; });
   }
 
   function load() {
@@ -112,7 +143,7 @@
       if (answer.status !== 200) { say(answer.body.message || "无法读取草稿", "error"); return; }
       applyState(answer.body);
       state.problems = answer.body.problems;
-      var names = bpmnFiles();
+      var names = draftFiles();
       var preferred = root.dataset.category + ".bpmn";
       fillFileSelect();
       var first = names.indexOf(preferred) >= 0 ? preferred : names[0];
@@ -121,11 +152,12 @@
     });
   }
 
-  // The files as they are now: the open diagram's XML replaces its stored text.
+  // The files as they are now: the open file's XML replaces its stored text if it was edited.
   function currentFiles() {
-    return modeler.saveXML({ format: true }).then(function (result) {
-      var files = Object.assign({}, state.files);
-      files[state.file] = result.xml;
+    var files = Object.assign({}, state.files);
+    if (!state.edited[state.file]) return Promise.resolve(files);
+    return openXml().then(function (xml) {
+      files[state.file] = xml;
       return files;
     });
   }
@@ -141,6 +173,7 @@
           applyState(answer.body);
           state.problems = answer.body.problems;
           state.dirty = false;
+          state.edited = {};
           showProblems(state.problems);
           var errors = state.problems.filter(function (p) { return p.severity === "error"; }).length;
           say("已保存为第 " + answer.body.revision + " 版" + (errors ? "，有 " + errors + " 个问题需要处理" : "，未发现问题"),
@@ -169,6 +202,7 @@
 
   function showProblems(problems) {
     clearMarkers();
+    dmnEditor.showProblems(isDmn(state.file) ? problems.filter(function (p) { return p.file === state.file; }) : []);
     var list = document.getElementById("problems");
     list.innerHTML = "";
     var byElement = {};
@@ -176,13 +210,25 @@
       var item = document.createElement("li");
       item.textContent = problem.text;
       item.className = "problem-" + problem.severity;
+      if (isForm(problem.file)) {
+        item.tabIndex = 0;
+        item.addEventListener("click", function () {
+          window.location.href = root.dataset.formsUrl + "/" + problem.file.slice(6, -5);
+        });
+        list.appendChild(item);
+        return;
+      }
       if (problem.element_id) {
         item.dataset.elementId = problem.element_id;
         item.tabIndex = 0;
         item.addEventListener("click", function () { selectElement(problem.file, problem.element_id); });
-        if (problem.file === state.file && elementRegistry.get(problem.element_id)) {
+        if (problem.file === state.file && !isDmn(state.file) && elementRegistry.get(problem.element_id)) {
           (byElement[problem.element_id] = byElement[problem.element_id] || []).push(problem);
         }
+      }
+      if (!problem.element_id && problem.file && state.files[problem.file]) {
+        item.tabIndex = 0;  // a file-wide problem (e.g. an XML syntax error) still opens its file
+        item.addEventListener("click", function () { selectElement(problem.file, null); });
       }
       list.appendChild(item);
     });
@@ -207,6 +253,11 @@
     var go = file && file !== state.file && state.files[file]
       ? switchFile(file) : Promise.resolve();
     go.then(function () {
+      if (!id) return;
+      if (isDmn(state.file)) {
+        if (!dmnEditor.select(id)) say(state.file + " 中没有可选中的元素 " + id, "error");
+        return;
+      }
       var element = elementRegistry.get(id);
       if (!element) { say("图中没有元素 " + id + "（可能缺少图形）", "error"); return; }
       selection.select(element);
@@ -222,119 +273,9 @@
     });
   }
 
-  // -- the user task properties panel --------------------------------------------------------------
-
-  function propertiesOf(bo) {
-    var ext = bo.extensionElements;
-    var container = ext && (ext.get("values") || []).find(function (v) { return v.$type === "spiffworkflow:Properties"; });
-    var found = {};
-    if (container) container.get("properties").forEach(function (p) { found[p.name] = p.value; });
-    return found;
-  }
-
-  // Write Fengqiao properties through modeling, so the change is on the undo stack and saved.
-  function setProperties(element, changes) {
-    var bo = element.businessObject;
-    var ext = bo.extensionElements;
-    if (!ext) {
-      ext = moddle.create("bpmn:ExtensionElements", { values: [] });
-      ext.$parent = bo;
-      modeling.updateProperties(element, { extensionElements: ext });
-    }
-    var container = (ext.get("values") || []).find(function (v) { return v.$type === "spiffworkflow:Properties"; });
-    if (!container) {
-      container = moddle.create("spiffworkflow:Properties", { properties: [] });
-      container.$parent = ext;
-      modeling.updateModdleProperties(element, ext, { values: ext.get("values").concat([container]) });
-    }
-    var list = container.get("properties").slice();
-    Object.keys(changes).forEach(function (name) {
-      var value = changes[name];
-      var index = list.findIndex(function (p) { return p.name === name; });
-      if (value === "" || value === null) {
-        if (index >= 0) list.splice(index, 1);
-      } else if (index >= 0) {
-        if (list[index].value !== value) {
-          var replaced = moddle.create("spiffworkflow:Property", { name: name, value: value });
-          replaced.$parent = container;
-          list[index] = replaced;
-        }
-      } else {
-        var added = moddle.create("spiffworkflow:Property", { name: name, value: value });
-        added.$parent = container;
-        list.push(added);
-      }
-    });
-    modeling.updateModdleProperties(element, container, { properties: list });
-  }
-
-  var panel = document.getElementById("task-properties");
-  var fields = {
-    form: document.getElementById("prop-form"),
-    role: document.getElementById("prop-role"),
-    amount: document.getElementById("deadline-amount"),
-    unit: document.getElementById("deadline-unit"),
-    warnShare: document.getElementById("prop-warn-share")
-  };
-
-  function chooseOption(select, value) {
-    if (value && !Array.prototype.some.call(select.options, function (o) { return o.value === value; })) {
-      var option = document.createElement("option");
-      option.value = value;
-      option.textContent = value + "（不存在）";
-      option.dataset.unknown = "true";
-      select.appendChild(option);
-    }
-    select.value = value || "";
-  }
-
-  function showProperties(element) {
-    state.selected = element;
-    var isTask = element && element.type === "bpmn:UserTask";
-    panel.hidden = !isTask;
-    document.getElementById("properties-empty").hidden = !!isTask;
-    if (!isTask) return;
-    var props = propertiesOf(element.businessObject);
-    document.getElementById("properties-title").textContent =
-      (element.businessObject.name || element.id) + "（" + element.id + "）";
-    chooseOption(fields.form, props.form);
-    chooseOption(fields.role, props.role);
-    var deadline = DEADLINE.exec(props.deadline || "");
-    fields.amount.value = deadline ? deadline[1] : "";
-    fields.unit.value = deadline ? deadline[2] : "工作日";
-    fields.warnShare.value = props.warn_share || "";
-    Array.prototype.forEach.call(panel.elements, function (field) { field.disabled = !editable; });
-  }
-
-  function applyField(name) {
-    var element = state.selected;
-    if (!element || !editable) return;
-    var changes = {};
-    if (name === "form") changes.form = fields.form.value;
-    if (name === "role") changes.role = fields.role.value;
-    if (name === "deadline") {
-      var amount = fields.amount.value.trim();
-      changes.deadline = amount === "" ? "" : String(parseInt(amount, 10)) + " " + fields.unit.value;
-    }
-    if (name === "warn_share") changes.warn_share = fields.warnShare.value.trim();
-    setProperties(element, changes);
-  }
-
-  fields.form.addEventListener("change", function () { applyField("form"); });
-  fields.role.addEventListener("change", function () { applyField("role"); });
-  fields.amount.addEventListener("change", function () { applyField("deadline"); });
-  fields.unit.addEventListener("change", function () { applyField("deadline"); });
-  fields.warnShare.addEventListener("change", function () { applyField("warn_share"); });
-  panel.addEventListener("submit", function (event) { event.preventDefault(); });
-
-  modeler.on("selection.changed", function (event) {
-    showProperties(event.newSelection.length === 1 ? event.newSelection[0] : null);
-  });
-  modeler.on("commandStack.changed", function () { state.dirty = true; });
-  modeler.on("element.changed", function (event) {
-    if (state.selected && event.element === state.selected && !panel.contains(document.activeElement)) {
-      showProperties(event.element);
-    }
+  // Panel changes and canvas edits alike: the diagram open now differs from its stored text.
+  modeler.on("commandStack.changed", function (event) {
+    if (event.trigger !== "clear") markEdited();
   });
 
   // -- compare, download, upload, publish ---------------------------------------------------------
@@ -380,9 +321,9 @@
   }
 
   function download() {
-    modeler.saveXML({ format: true }).then(function (result) {
+    (state.edited[state.file] ? openXml() : Promise.resolve(state.files[state.file])).then(function (xml) {
       var link = document.createElement("a");
-      link.href = URL.createObjectURL(new Blob([result.xml], { type: "application/xml" }));
+      link.href = URL.createObjectURL(new Blob([xml], { type: "application/xml" }));
       link.download = state.file;
       document.body.appendChild(link);
       link.click();
@@ -399,8 +340,10 @@
       if (answer.status !== 200) { say(answer.body.message || "未能上传", "error"); return; }
       applyState(answer.body);
       state.problems = answer.body.problems;
+      state.dirty = false;
+      state.edited = {};
       fillFileSelect();
-      var name = /\.bpmn$/.test(file.name) ? file.name : state.file;
+      var name = state.files[file.name] !== undefined ? file.name : state.file;
       document.getElementById("file-select").value = name;
       openFile(name).then(function () { say("已上传 " + file.name + "，保存为第 " + answer.body.revision + " 版", "success"); });
     });
@@ -439,5 +382,6 @@
   });
 
   // For tests and the browser console: the modeler and the page's own actions.
-  window.fengqiaoDesigner = { modeler: modeler, save: save, state: state, ready: load() };
+  window.fengqiaoDesigner = { modeler: modeler, dmn: dmnEditor, save: save, state: state, currentFiles: currentFiles,
+    ready: load() };
 })();
