@@ -165,7 +165,7 @@ def move_case(session: Session, case: Case, bundle: "ProcessBundle", ready: Iter
     """
     source = case.handling_jurisdiction_code
     case.handling_jurisdiction_code = target_code
-    _refresh_department(session, case)
+    refresh_department(session, case)
     centers = {row.code: row for row in session.scalars(
         select(Jurisdiction).where(Jurisdiction.code.in_([source, target_code])))}
     from_label, to_label = _center_label(centers.get(source), source), _center_label(centers.get(target_code), target_code)
@@ -198,7 +198,7 @@ def move_case(session: Session, case: Case, bundle: "ProcessBundle", ready: Iter
     return Move(source, target_code, direction, level, reason, by_hand)
 
 
-def _refresh_department(session: Session, case: Case) -> None:
+def refresh_department(session: Session, case: Case) -> None:
     """The case's department as stationed at its new center (the routing names it; ids differ per center)."""
     if not case.department:
         case.department_id = None

@@ -10,7 +10,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import (
-    JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator,
+    JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, TypeDecorator, text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -123,8 +123,38 @@ class Case(Base):
     source_overdue_at: Mapped[datetime | None]
     # 是否重复: a repeat complaint linked to an earlier case by the clerk (engine/duplicates.py).
     is_repeat: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # What the cockpit counts (engine/cockpit_metrics.py), kept by the projection on every run so no
+    # statistic ever reads a workflow: the intake channel (来源渠道), how the case ended, the
+    # citizen's satisfaction at 回访, 二次督办 rounds, the agreement, whether it was performed, and
+    # the nearest warning and due time of its open tasks (临期 without a join).
+    intake_channel: Mapped[str | None] = mapped_column(String(24))
+    outcome: Mapped[str | None] = mapped_column(String(16))  # resolved / unresolved / rejected; None while open
+    referred_out: Mapped[bool] = mapped_column(Boolean, default=False)  # 告知诉讼、仲裁等途径 (legal_route)
+    satisfaction: Mapped[str | None] = mapped_column(String(24))  # satisfied / basically_satisfied / dissatisfied
+    second_supervision_count: Mapped[int] = mapped_column(Integer, default=0)
+    agreement_amount: Mapped[float | None] = mapped_column(Numeric(14, 2))
+    performed: Mapped[bool | None] = mapped_column(Boolean)  # 协议履行 checked: True / False; None: not checked
+    next_warn_at: Mapped[datetime | None]
+    next_due_at: Mapped[datetime | None]
 
     __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("ix_case_created", "created_at"),
+        Index("ix_case_closed", "closed_at"),
+        Index("ix_case_open_due", "status", "next_due_at"),
+        # Prefix matches (jurisdiction_code LIKE '1502%') use these on PostgreSQL whatever the collation.
+        Index("ix_case_jurisdiction_prefix", "jurisdiction_code", "created_at",
+              postgresql_ops={"jurisdiction_code": "varchar_pattern_ops"}),
+        Index("ix_case_handling_prefix", "handling_jurisdiction_code",
+              postgresql_ops={"handling_jurisdiction_code": "varchar_pattern_ops"}),
+        # Who may read a case, by id, without reading the row: the cockpit joins tens of thousands of
+        # tasks to their cases for the access check (engine/cockpit_timers.py, cockpit_heatmap.py).
+        Index("ix_case_access", "id", postgresql_include=["jurisdiction_code", "handling_jurisdiction_code",
+                                                          "department_id", "status"]),
+        Index("ix_case_open_access", "id", postgresql_include=["jurisdiction_code", "handling_jurisdiction_code",
+                                                               "department_id"],
+              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
+    )
 
 
 class CaseSequence(Base):
@@ -171,7 +201,19 @@ class HumanTask(Base):
     paused_timers: Mapped[dict[str, Any]] = mapped_column(default=dict)  # timer task id -> due before the pause
     form_defaults: Mapped[dict[str, Any]] = mapped_column(default=dict)  # task data when it became ready
 
-    __table_args__ = (Index("ix_human_task_inbox", "state", "role", "jurisdiction_code", "due_at"),)
+    category_code: Mapped[str | None] = mapped_column(String(64))  # the case's, for node statistics without a join
+
+    __table_args__ = (Index("ix_human_task_inbox", "state", "role", "jurisdiction_code", "due_at"),
+                      Index("ix_human_task_open_due", "state", "due_at"),
+                      # The cockpit's heatmap and node-timer counts read these without touching the table
+                      # (index-only scans; bench/bench_cockpit.py): completed tasks by category and time,
+                      # and the open tasks, a small partial index.
+                      Index("ix_human_task_node_time", "category_code", "completed_at",
+                            postgresql_include=["element_id", "created_at", "case_id", "jurisdiction_code", "state"]),
+                      Index("ix_human_task_ready", "category_code", "case_id",
+                            postgresql_include=["element_id", "jurisdiction_code", "role", "due_at", "warn_at",
+                                                "overdue_at", "paused_at", "created_at"],
+                            postgresql_where=text("state = 'ready'"), sqlite_where=text("state = 'ready'")))
 
 
 class PendingTimer(Base):
@@ -562,3 +604,24 @@ class ProcessDraft(Base):
     published_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_version.id"), index=True)
 
     __table_args__ = (Index("ix_process_draft_category", "category_code", "jurisdiction_code", "state"),)
+
+
+class SavedView(Base):
+    """A named set of cockpit filters (筛选视图), kept by its owner and perhaps shared (engine/saved_views.py).
+
+    `shared_with`: private (the owner only), team (users holding `role` over `jurisdiction_code`, as
+    the owner did when saving) or jurisdiction (everyone who reads `jurisdiction_code`). `params` are
+    the page's query parameters, so opening the view is a link.
+    """
+
+    __tablename__ = "saved_view"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    shared_with: Mapped[str] = mapped_column(String(16), default="private")
+    jurisdiction_code: Mapped[str] = mapped_column(String(20), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    page: Mapped[str] = mapped_column(String(16))  # cockpit / cases / timers / performance
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]

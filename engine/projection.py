@@ -21,6 +21,7 @@ from . import levels
 from .actors import Actor
 from .assignment import claim_on_completion
 from .bundle import ProcessBundle
+from .case_statistics import close_statistics, update_statistics
 from .calendar import WorkingCalendar
 from .deadlines import timer_deadline
 from .documents import DocumentRenderer, generate_documents
@@ -54,7 +55,7 @@ def project(session: Session, case: Case, bundle: ProcessBundle, workflow: BpmnW
     # Before tasks are created: a new level moves the case, so its next tasks go to the new center.
     move = levels.follow_level(session, case, bundle, workflow, ready, case_data(workflow, ready), now, log)
     _project_human_tasks(session, case, bundle, ready, calendar, now, actor, log, ready_rows, completed)
-    _project_case(case, bundle, workflow, ready, now, log, ready_rows)
+    _project_case(session, case, bundle, workflow, ready, now, log, ready_rows)
     # Last: documents read the tasks just created (a 转送交办单 says by when) and who completed what.
     if renderer is not None:
         documents = generate_documents(session, case, bundle, workflow, now, renderer, category_name)
@@ -92,7 +93,8 @@ def _project_human_tasks(session, case, bundle, ready, calendar, now, actor, log
         warn = calendar.warning(now, meta.deadline, meta.warn_share)
         due_at, warn_at, by_source = cap_task_deadline(case, due.due, warn.due)
         row = HumanTask(
-            id=task_id, case_id=case.id, element_id=meta.element_id, name=meta.label(task.data), role=meta.role,
+            id=task_id, case_id=case.id, category_code=case.category_code, element_id=meta.element_id,
+            name=meta.label(task.data), role=meta.role,
             form=meta.form, state="ready", deadline=str(meta.deadline), created_at=now, warn_at=warn_at,
             jurisdiction_code=queue.jurisdiction_code, department_id=queue.department_id,
             due_at=due_at, deadline_provisional=due.provisional and not by_source,
@@ -152,9 +154,10 @@ def _timer_fired(row: PendingTimer, bundle, now, log, ready_rows, case, fired) -
         fired.append(FiredTimer(case.id, row.element_id, row.kind))
 
 
-def _project_case(case: Case, bundle: ProcessBundle, workflow: BpmnWorkflow, ready: list, now, log,
-                  ready_rows) -> None:
+def _project_case(session: Session, case: Case, bundle: ProcessBundle, workflow: BpmnWorkflow, ready: list, now,
+                  log, ready_rows) -> None:
     data = case_data(workflow, ready)
+    department_before = case.department
     for field in CASE_FIELDS:
         value = data.get(field)
         if field == "handling_level" and value and case.handling_level and value != case.handling_level:
@@ -163,16 +166,22 @@ def _project_case(case: Case, bundle: ProcessBundle, workflow: BpmnWorkflow, rea
                     f"{LEVEL_NAMES.get(case.handling_level, case.handling_level)} → {LEVEL_NAMES.get(value, value)}",
                     data={"from": case.handling_level, "to": value})
         setattr(case, field, value if isinstance(value, str) else getattr(case, field))
+    if case.department != department_before or (case.department and case.department_id is None):
+        # Dispatched (分流) to a department: its id, as stationed at the handling center, is what
+        # access and statistics read — set it now, not only when a liaison task is created.
+        levels.refresh_department(session, case)
     case.data = json_copy(data, lenient=True)
     case.is_paused = any(row.paused_at is not None for row in ready_rows.values())
     # A paused case shows as paused, not overdue: the law does not count the paused time.
     case.is_overdue = any(row.overdue_at is not None and row.paused_at is None for row in ready_rows.values())
     names = sorted({row.name for row in ready_rows.values()})
     case.current_nodes = names
+    update_statistics(case, data, ready_rows.values())
     if workflow.is_completed() and case.status == "open":
         case.status = _end_status(workflow, bundle)
         case.closed_at = now
         case.current_nodes = []
+        close_statistics(case, data)
         log.add("system", "case_closed", "已办结" if case.status == "concluded" else "已终止",
                 data={"status": case.status})
 

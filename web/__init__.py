@@ -102,6 +102,12 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(org_admin.bp)
     from . import ledger_import_view
     app.register_blueprint(ledger_import_view.bp)
+    from . import cockpit
+    app.register_blueprint(cockpit.bp)
+    from . import cockpit_performance
+    app.register_blueprint(cockpit_performance.bp)
+    from . import cockpit_reports
+    app.register_blueprint(cockpit_reports.bp)
     from . import channels_admin
     app.register_blueprint(channels_admin.bp)
     from . import levels as level_views

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from engine import jurisdictions
 from engine.actors import REGISTERING_ROLES
 from engine.assignment import allowed_actions
+from engine.cockpit_metrics import QueryError
 from engine.errors import FormInvalid, Forbidden, UnknownCategory
 from engine.queries import STATUS_NAMES, case_events, case_list, case_tasks, case_timers, deadline_state, get_case
 from engine.duplicates import LinkError, repeat_counts
@@ -17,6 +18,8 @@ from engine.variant_lookup import ancestors
 from . import form_render
 from . import duplicates
 from .attachments import attachment_rows
+from .cockpit_drill import drill_down
+from .errors import error_page
 from .case_view import display_names, source_of, document_rows, intake_rows, timeline, timer_rows
 from .extensions import db
 from .services import services
@@ -33,6 +36,8 @@ CATEGORY_FIELD, JURISDICTION_FIELD = "_category", "_jurisdiction"
 @bp.route("/cases")
 @login_required
 def index():
+    if "metric" in request.args:  # the cases behind a cockpit number (web/cockpit_drill.py)
+        return _drill_down()
     status = request.args.get("status") or None
     if status not in STATUS_NAMES:
         status = None
@@ -44,6 +49,16 @@ def index():
                            category_names=names, repeat_only=repeat_only,
                            total=case_count(db.session, actor, status=status),
                            repeat_total=repeat_counts(db.session, actor, status=status).total)
+
+
+def _drill_down():
+    names = {code: category.name for code, category in services().registry.categories.items()}
+    try:
+        drill = drill_down(current_actor(), request.args, services().clock.now(), names)
+    except QueryError as exc:
+        return error_page(400, f"统计条件无法识别：{exc}")
+    return render_template("case_list.html", cases=drill.cases, drill=drill, status=None, statuses=STATUS_NAMES,
+                           category_names=names, repeat_only=False, total=drill.total, repeat_total=None)
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])

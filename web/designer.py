@@ -34,8 +34,9 @@ from .session_user import current_actor, role_required
 bp = Blueprint("designer", __name__)
 
 PACKAGE_DIR = Path(__file__).resolve().parent / "designer"
-# The only folders of node_modules the browser may read: the packages' prebuilt bundles and CSS.
-VENDOR_DIRS = {"bpmn-js": "dist", "dmn-js": "dist"}
+# The only folders of node_modules the browser may read: the packages' prebuilt bundles and CSS
+# (echarts draws the cockpit's trends, web/cockpit.py).
+VENDOR_DIRS = {"bpmn-js": "dist", "dmn-js": "dist", "echarts": "dist"}
 DEADLINE_UNITS = ("日", "工作日", "小时", "分钟")
 TIMER_KIND_NAMES = {"warning": "预警", "overdue": "超期", "escalate": "升级督办", "expire": "期满"}
 STATE_NAMES = {"draft": "编辑中", "awaiting_approval": "待审核", "published": "已发布", "discarded": "已放弃"}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -147,6 +147,24 @@ def db_read(app):
             return fn(db.session)
 
     return _read
+
+
+@pytest.fixture
+def act(login, ready_task, clock):
+    """act(username, case_id, element_id, fields): that user completes the case's ready task at
+    `element_id` over HTTP, and an hour passes. `act.client(username)` is their logged-in client."""
+    clients: dict = {}
+
+    def client(username: str):
+        return clients.setdefault(username, login(username))
+
+    def _act(username: str, case_id: int, element_id: str, fields: dict) -> None:
+        response = client(username).post(f"/tasks/{ready_task(case_id, element_id)}", data=fields)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        clock.advance(timedelta(hours=1))
+
+    _act.client = client
+    return _act
 
 
 @pytest.fixture

@@ -63,6 +63,7 @@ class Objects:
     attachment_id: int = 0  # a photo of the case
     import_id: int = 0  # a 台账 import by the place's clerk
     draft_id: int = 0  # a process draft (流程草稿) of the place's neighbour category
+    view_id: int = 0  # a 筛选视图 saved by the place's all-rounder, shared with its jurisdiction
 
 
 def _task(o: Objects) -> dict:
@@ -139,6 +140,7 @@ FOREIGN_URLS = {
     "designer_review.send_back": lambda o: {"draft_id": o.draft_id},
     "designer_review.discard": lambda o: {"draft_id": o.draft_id},
     "designer_review.restore": lambda o: {"version_id": o.version_id},
+    "cockpit_performance.delete": lambda o: {"view_id": o.view_id},
 }
 # Rules naming two objects: one of 九原区's own with one of 昆都仑区's must not pass either.
 MIXED_URLS = {
@@ -216,7 +218,7 @@ def _objects(app, client, register, ready_task, place, username, title, version_
                        *_channel_objects(session, case_id, username, place, now),
                        attachment_id=_attachment(session, case_id, username, now),
                        import_id=_ledger_import(session, case_id, case_code, username, place, now),
-                       draft_id=_draft(session, place, now))
+                       draft_id=_draft(session, place, now), view_id=_saved_view(session, place, now))
 
 
 def _attachment(session, case_id, username, now) -> int:
@@ -240,6 +242,16 @@ def _draft(session, place, now) -> int:
     draft = open_draft(session, services().registry, "neighbour", place, designer, now)
     session.commit()
     return draft.id
+
+
+def _saved_view(session, place, now) -> int:
+    """A 筛选视图 of the cockpit shared with the whole jurisdiction, by the place's all-rounder."""
+    from engine.saved_views import save_view
+
+    owner = Actor.of("other" if place == FOREIGN else PROBER, ["manager"], place)
+    view = save_view(session, owner, f"{place}本月", "jurisdiction", "cockpit", {"scope": place}, now)
+    session.commit()
+    return view.id
 
 
 def _ledger_import(session, case_id, case_code, username, place, now) -> int:

@@ -215,7 +215,8 @@ def test_a_designer_sets_a_deadline_in_the_panel_and_sees_a_lint_error_on_the_el
 def test_the_designer_package_is_locked(tmp_path):
     package = json.loads((PACKAGE_DIR / "package.json").read_text())
     lock = json.loads((PACKAGE_DIR / "package-lock.json").read_text())
-    assert package["private"] is True and set(package["dependencies"]) == {"bpmn-js", "dmn-js"}
+    assert package["private"] is True and set(package["dependencies"]) == {"bpmn-js", "dmn-js", "echarts"}
     assert lock["packages"]["node_modules/bpmn-js"]["version"].startswith("18.")
+    assert lock["packages"]["node_modules/echarts"]["version"].startswith("5.")
     assert lock["packages"]["node_modules/dmn-js"]["version"].startswith("17.")
     assert Path(PACKAGE_DIR / "package-lock.json").stat().st_size > 0
