@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from datetime import datetime, timedelta
+from datetime import datetime
 from io import BytesIO
 from urllib.parse import quote
 
