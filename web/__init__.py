@@ -106,6 +106,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(cockpit.bp)
     from . import cockpit_performance
     app.register_blueprint(cockpit_performance.bp)
+    from . import cockpit_timers
+    app.register_blueprint(cockpit_timers.bp)
+    from . import cockpit_heatmap
+    app.register_blueprint(cockpit_heatmap.bp)
     from . import cockpit_reports
     app.register_blueprint(cockpit_reports.bp)
     from . import channels_admin

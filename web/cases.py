@@ -21,6 +21,7 @@ from .attachments import attachment_rows
 from .cockpit_drill import drill_down
 from .errors import error_page
 from .case_view import display_names, source_of, document_rows, intake_rows, timeline, timer_rows
+from .case_diagram import case_diagram
 from .extensions import db
 from .services import services
 from .session_user import current_actor, current_user, login_required, role_required
@@ -139,7 +140,7 @@ def detail(case_id: int):
         source=source_of(case),
         timers=timer_rows(case, case_timers(db.session, case)),
         intake=intake_rows(case), timeline=timeline(case, events, tasks), documents=document_rows(case),
-        attachments=attachment_rows(case),
+        attachments=attachment_rows(case), diagram=case_diagram(case),
     )
 
 

@@ -6,6 +6,7 @@ place, the risk board and the monthly trend. Every number links to the case list
 from __future__ import annotations
 
 from datetime import datetime
+from functools import wraps
 from typing import NamedTuple
 
 from flask import Blueprint, abort, render_template, request
@@ -31,30 +32,6 @@ bp = Blueprint("cockpit", __name__)
 
 COCKPIT_ROLES = frozenset({"manager", "director"})  # 政法委管理者, 中心主任
 PERIOD_KINDS = {"month": "月", "week": "周", "quarter": "季度", "year": "年", "range": "自定义"}
-
-
-@bp.get("/cockpit")
-@login_required
-def index():
-    selection = cockpit_selection()
-    if not isinstance(selection, Selection):
-        return selection
-    actor, now, scope, period = selection
-    registry = services().registry
-    category_names = {code: category.name for code, category in registry.categories.items()}
-    result = board(db.session, actor, scope, period, now, category_names)
-    trend = monthly_trend(db.session, actor, scope, period, now)
-    chart = page.trend_chart(trend)
-    return render_template(
-        "cockpit.html", board=result, period=period, scope=scope, scope_name=place_names(db.session, [scope]).get(scope, scope), now=now,
-        headline=page.headline(result), channel_rows=page.channel_rows(result),
-        channel_metrics=page.CHANNEL_METRICS, columns=[page.NAMES[key] for key in page.BREAKDOWN_COLUMNS],
-        breakdowns=[(title, page.group_rows(result, dimension, page.BREAKDOWN_COLUMNS))
-                    for dimension, title in page.BREAKDOWNS],
-        total_row=page.total_row(result, page.BREAKDOWN_COLUMNS),
-        risk_rows=page.risk_rows(result, risk_scheme(db.session, registry, scope)),
-        trend_rows=page.trend_rows(trend), trend_chart=chart, trend_months=chart["months"],
-        scopes=scope_options(actor, scope), period_choices=period_choices(now), period_kinds=PERIOD_KINDS)
 
 
 class Selection(NamedTuple):
@@ -85,6 +62,42 @@ def cockpit_selection():
     except QueryError:
         return error_page(403, f"统计范围“{scope}”不在您的管辖范围内，无权查看。")
     return Selection(actor, now, scope, period)
+
+
+def cockpit_view(view):
+    """A cockpit page: logged in, then called with the request's Selection — or answered with the
+    error page cockpit_selection gives."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        selection = cockpit_selection()
+        if not isinstance(selection, Selection):
+            return selection
+        return view(selection, *args, **kwargs)
+
+    return wrapped
+
+
+@bp.get("/cockpit")
+@cockpit_view
+def index(selection: Selection):
+    actor, now, scope, period = selection
+    registry = services().registry
+    category_names = {code: category.name for code, category in registry.categories.items()}
+    result = board(db.session, actor, scope, period, now, category_names)
+    trend = monthly_trend(db.session, actor, scope, period, now)
+    chart = page.trend_chart(trend)
+    return render_template(
+        "cockpit.html", board=result, period=period, scope=scope, scope_name=place_names(db.session, [scope]).get(scope, scope), now=now,
+        headline=page.headline(result), channel_rows=page.channel_rows(result),
+        channel_metrics=page.CHANNEL_METRICS, columns=[page.NAMES[key] for key in page.BREAKDOWN_COLUMNS],
+        breakdowns=[(title, page.group_rows(result, dimension, page.BREAKDOWN_COLUMNS))
+                    for dimension, title in page.BREAKDOWNS],
+        total_row=page.total_row(result, page.BREAKDOWN_COLUMNS),
+        risk_rows=page.risk_rows(result, risk_scheme(db.session, registry, scope)),
+        trend_rows=page.trend_rows(trend), trend_chart=chart, trend_months=chart["months"],
+        scopes=scope_options(actor, scope), period_choices=period_choices(now), period_kinds=PERIOD_KINDS)
 
 
 def _period_text(args) -> str:

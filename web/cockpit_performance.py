@@ -14,7 +14,7 @@ from engine.errors import NotFound
 from engine.models import SavedView
 from engine.saved_views import PAGE_NAMES, SHARING, ViewError, delete_view, save_view, visible_views
 
-from .cockpit import PERIOD_KINDS, Selection, cockpit_selection, period_choices, place_names, scope_options
+from .cockpit import PERIOD_KINDS, Selection, cockpit_view, period_choices, place_names, scope_options
 from .cockpit_cells import case_list_url, format_count, format_rate
 from .cockpit_drill import DIMENSION_NAMES
 from .errors import error_page
@@ -46,11 +46,8 @@ def _require_cockpit_role():
 
 
 @bp.get("/cockpit/performance")
-@login_required
-def index():
-    selection = cockpit_selection()
-    if not isinstance(selection, Selection):
-        return selection
+@cockpit_view
+def index(selection: Selection):
     actor, now, scope, period = selection
     sort = request.args.get("sort") or DEFAULT_SORT
     try:

@@ -141,6 +141,7 @@ FOREIGN_URLS = {
     "designer_review.discard": lambda o: {"draft_id": o.draft_id},
     "designer_review.restore": lambda o: {"version_id": o.version_id},
     "cockpit_performance.delete": lambda o: {"view_id": o.view_id},
+    "cockpit_timers.letter": _task,
 }
 # Rules naming two objects: one of 九原区's own with one of 昆都仑区's must not pass either.
 MIXED_URLS = {
@@ -164,7 +165,7 @@ def probe_form(o: Objects) -> dict:
         "password": "probe-password-1", "password2": "probe-password-1", "active": "0", "clear": "1",
         "absent_until": "2026-03-10T18:00", "code": "probe", "presence": "resident", "level": "county",
         "center_name": "被篡改", "phone": "13800000000", "backup_username": PROBER,
-        "earlier_code": o.case_code,
+        "earlier_code": o.case_code, "kind": "supervision_letter",
     }
 
 
