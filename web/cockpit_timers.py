@@ -79,15 +79,16 @@ def _filters(scope: str):
 def _rows(rows: list[TimerRow], actor, now, category_names: dict[str, str]) -> list[dict]:
     """The table's cells; names of handlers, places and departments in three small queries."""
     users = {row.claimed_by for row in rows if row.claimed_by}
-    names = dict(db.session.execute(select(User.username, User.display_name).where(User.username.in_(users)))) \
+    # .all(): a Result has keys(), which dict() would take for a mapping's.
+    names = dict(db.session.execute(select(User.username, User.display_name).where(User.username.in_(users))).all()) \
         if users else {}
     places = place_names(db.session, {row.queue_jurisdiction for row in rows if row.queue_jurisdiction})
     department_ids = {row.queue_department_id for row in rows if row.queue_department_id is not None}
     departments = dict(db.session.execute(select(Department.id, Department.name).where(
-        Department.id.in_(department_ids)))) if department_ids else {}
+        Department.id.in_(department_ids))).all()) if department_ids else {}
     paused = [row.task_id for row in rows if row.state == "paused"]
     paused_at = dict(db.session.execute(select(HumanTask.id, HumanTask.paused_at).where(
-        HumanTask.id.in_(paused)))) if paused else {}
+        HumanTask.id.in_(paused))).all()) if paused else {}
     return [{
         "task_id": row.task_id,
         "case_id": row.case_id,

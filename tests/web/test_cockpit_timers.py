@@ -197,3 +197,16 @@ def _letters(app, desk) -> list[str]:
     with app.app_context():
         return list(db.session.scalars(select(CaseDocument.number).where(
             CaseDocument.case_id == desk["mediation"].case_id)))
+
+
+def test_a_claimed_task_names_its_handler(app, login, desk):
+    with app.app_context():
+        add_user("li", "李调解", ["mediator"], JIUYUAN)
+        db.session.commit()
+    with desk["sessions"]() as session:
+        mediator = Actor.of("li", {"mediator"}, JIUYUAN, "李调解")
+        app.extensions["fengqiao"].assignments.claim(session, desk["mediation"].task("mediate").id, mediator)
+        session.commit()
+    page = login("zfw").get("/cockpit/timers").get_data(as_text=True)
+    row = re.search(rf'<tr id="timer-{desk["mediation"].task("mediate").id}".*?</tr>', page, re.S).group(0)
+    assert "李调解" in row and "待认领" not in row
