@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+from sqlalchemy.orm import aliased
 
 from .task_meta import TASK_ROLES
 
@@ -138,8 +139,11 @@ class Actor:
         departments = {g.department_id for g in self.grants if g.role == "liaison" and g.department_id is not None}
         if departments:
             conditions.append(Case.department_id.in_(sorted(departments)))
-            conditions.append(exists(select(HumanTask.id).where(
-                HumanTask.case_id == Case.id, HumanTask.department_id.in_(sorted(departments)))))
+            # An alias, so that a query over tasks joined to cases (the cockpit's) does not correlate
+            # this subquery with its own task rows: "any task of the case", not "this task".
+            task = aliased(HumanTask)
+            conditions.append(exists(select(task.id).where(
+                task.case_id == Case.id, task.department_id.in_(sorted(departments)))))
         return or_(*conditions) if conditions else false()
 
     def task_filter(self) -> ColumnElement[bool]:
