@@ -2,3 +2,6 @@
 
 Plain Python over SpiffWorkflow and SQLAlchemy; nothing here knows that Flask exists.
 """
+
+# Registers the flush hook that keeps the monthly cockpit rollup (case_month_stat) in step with cases.
+from . import case_rollup  # noqa: E402,F401

@@ -4,7 +4,9 @@ below — from one grouped query over the case projection, then rolled up here.
 
 Reading the cases once grouped by all dimensions together and summing in Python keeps the board to
 a single scan of the cases a period touches (received or closed in it, or open now), which is what
-keeps it fast at a province's scale (bench/bench_cockpit.py).
+keeps it fast at a county's scale. For a city or province over whole months, the in-period counts
+come from the monthly rollup instead (engine/cockpit_rollup.py) and only the open cases are scanned,
+for the "now" counts (bench/bench_cockpit.py).
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from sqlalchemy.orm import Session
 from .actors import Actor
 from .cockpit_metrics import (COUNTS, DIMENSIONS, NONE_VALUE, CaseQuery, Period, any_count, dimension_column,
                               scope_condition)
+from .cockpit_rollup import rollup_applies, rollup_grouped, rollup_totals
 from .models import Case, Department, Jurisdiction
 
 CHANNEL_NAMES = {"walk_in": "群众来访", "hotline_12345": "12345热线", "police_110": "110非警务警情", "court": "法院诉前",
@@ -50,11 +53,19 @@ class Board:
 
 
 def board(session: Session, actor: Actor, scope: str, period: Period, now: datetime,
-          category_names: dict[str, str] | None = None) -> Board:
-    """The board of `scope` (checked against what `actor` reads by the caller) for `period`."""
-    totals, by_dimension = _grouped_counts(session, actor, scope, period, now)
-    result = Board(scope, period, now, totals, period_totals(session, actor, scope, period.previous(), now),
-                   period_totals(session, actor, scope, period.year_before(), now))
+          category_names: dict[str, str] | None = None, *, rollup: bool = True) -> Board:
+    """The board of `scope` (checked against what `actor` reads by the caller) for `period`.
+
+    The in-period counts come from the monthly rollup where it answers exactly (engine/cockpit_rollup.py)
+    and `rollup` allows it; `rollup=False` reads the cases directly (the two are compared in tests)."""
+    if rollup and rollup_applies(actor, scope, period):
+        totals, by_dimension = _rollup_and_open_counts(session, actor, scope, period, now)
+    else:
+        totals, by_dimension = _grouped_counts(session, actor, scope, period, now, tuple(COUNTS),
+                                               any_count(period, now))
+    result = Board(scope, period, now, totals,
+                   period_totals(session, actor, scope, period.previous(), now, rollup=rollup),
+                   period_totals(session, actor, scope, period.year_before(), now, rollup=rollup))
     labels = _labels(session, scope, by_dimension, category_names or {})
     for dimension in DIMENSIONS:
         groups = [Group(value, labels[dimension].get(value, value), counts)
@@ -63,20 +74,38 @@ def board(session: Session, actor: Actor, scope: str, period: Period, now: datet
     return result
 
 
-def _grouped_counts(session: Session, actor: Actor, scope: str, period: Period, now: datetime):
-    """Every count in total and by each dimension: (totals, {dimension: {value: counts}}).
+def _rollup_and_open_counts(session: Session, actor: Actor, scope: str, period: Period, now: datetime):
+    """The in-period counts from the rollup, the "now" counts from the open cases alone."""
+    totals, by_dimension = rollup_grouped(session, scope, period, DIMENSIONS)
+    now_keys = tuple(key for key, c in COUNTS.items() if not c.in_period)
+    open_totals, open_by_dimension = _grouped_counts(session, actor, scope, period, now, now_keys,
+                                                     Case.status == "open")
+    zero = {key: 0 for key in COUNTS}
+    totals = {**zero, **totals, **open_totals}
+    merged = {}
+    for dimension in DIMENSIONS:
+        values = set(by_dimension[dimension]) | set(open_by_dimension[dimension])
+        merged[dimension] = {value: {**zero, **by_dimension[dimension].get(value, {}),
+                                     **open_by_dimension[dimension].get(value, {})} for value in values}
+    return totals, merged
+
+
+def _grouped_counts(session: Session, actor: Actor, scope: str, period: Period, now: datetime,
+                    keys: tuple[str, ...], window):
+    """The counts `keys` in total and by each dimension over the cases of `window`:
+    (totals, {dimension: {value: counts}}).
 
     PostgreSQL answers all of it in one scan with GROUPING SETS (one set per dimension and the
     total, a few hundred rows); SQLite, which has no grouping sets and holds a single center's
     cases, asks once per dimension."""
     columns = {d: dimension_column(d, scope).label(d) for d in DIMENSIONS}
-    sums = [func.sum(when((c.condition(period, now), 1), else_=0)).label(key) for key, c in COUNTS.items()]
-    where = (actor.case_filter(), scope_condition(scope), any_count(period, now))
+    sums = [func.sum(when((COUNTS[key].condition(period, now), 1), else_=0)).label(key) for key in keys]
+    where = (actor.case_filter(), scope_condition(scope), window)
     by_dimension: dict[str, dict[str, dict[str, int]]] = {d: {} for d in DIMENSIONS}
-    totals = {key: 0 for key in COUNTS}
+    totals = {key: 0 for key in keys}
 
     def counts_of(mapping) -> dict[str, int]:
-        return {key: int(mapping[key] or 0) for key in COUNTS}
+        return {key: int(mapping[key] or 0) for key in keys}
 
     def value_of(value) -> str:
         return NONE_VALUE if value is None else str(value)
@@ -99,8 +128,11 @@ def _grouped_counts(session: Session, actor: Actor, scope: str, period: Period, 
     return totals, by_dimension
 
 
-def period_totals(session: Session, actor: Actor, scope: str, period: Period, now: datetime) -> dict[str, int]:
+def period_totals(session: Session, actor: Actor, scope: str, period: Period, now: datetime, *,
+                  rollup: bool = True) -> dict[str, int]:
     """The in-period counts of `period` in total (to compare a period with another)."""
+    if rollup and rollup_applies(actor, scope, period):
+        return rollup_totals(session, scope, period)
     keys = [key for key, c in COUNTS.items() if c.in_period]
     sums = [func.sum(when((COUNTS[key].condition(period, now), 1), else_=0)).label(key) for key in keys]
     # Every in-period count is of cases received or closed in the period: read only those.

@@ -154,6 +154,13 @@ class Case(Base):
         Index("ix_case_open_access", "id", postgresql_include=["jurisdiction_code", "handling_jurisdiction_code",
                                                                "department_id"],
               postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
+        # The board's "now" counts (在办, 超期, 临期) by every dimension, read index-only from the open
+        # cases alone (engine/cockpit_board.py); status is included because the counts' CASE WHENs name it.
+        # PostgreSQL only: SQLite has no INCLUDE, and a single center's cases need no such index.
+        Index("ix_case_open_board", "id", postgresql_include=[
+            "jurisdiction_code", "handling_jurisdiction_code", "category_code", "handling_level", "department_id",
+            "intake_channel", "risk_color", "next_due_at", "next_warn_at", "is_overdue", "status"],
+              postgresql_where=text("status = 'open'")).ddl_if(dialect="postgresql"),
     )
 
 
@@ -625,3 +632,29 @@ class SavedView(Base):
     page: Mapped[str] = mapped_column(String(16))  # cockpit / cases / timers / performance
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]
+
+
+class CaseMonthStat(Base):
+    """Monthly rollup of the in-period cockpit counts (engine/case_rollup.py keeps it in step with
+    `case`): one row per Beijing month, registering and handling county, and dimension value, so a
+    province's board sums a few thousand rows instead of scanning a million cases."""
+
+    __tablename__ = "case_month_stat"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # first day, Beijing
+    reg_county: Mapped[str] = mapped_column(String(6), primary_key=True)
+    handling_county: Mapped[str] = mapped_column(String(6), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)  # category … risk, or "total"
+    value: Mapped[str] = mapped_column(String(64), primary_key=True)  # "-" not set; "" for total
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    dispatched: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[int] = mapped_column(Integer, default=0)
+    handled: Mapped[int] = mapped_column(Integer, default=0)
+    resolved: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    absorbed: Mapped[int] = mapped_column(Integer, default=0)
+    surveyed: Mapped[int] = mapped_column(Integer, default=0)
+    satisfied: Mapped[int] = mapped_column(Integer, default=0)
+    second_supervision: Mapped[int] = mapped_column(Integer, default=0)
+    performance_checked: Mapped[int] = mapped_column(Integer, default=0)
+    performed: Mapped[int] = mapped_column(Integer, default=0)

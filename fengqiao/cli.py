@@ -8,7 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from . import channels_cli, ledger_cli, org_cli, versions_cli
+from . import channels_cli, ledger_cli, org_cli, stats_cli, versions_cli
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     org_handlers = org_cli.add_commands(commands)
     ledger_handlers = ledger_cli.add_commands(commands)
     channel_handlers = channels_cli.add_commands(commands)
+    stats_handlers = stats_cli.add_commands(commands)
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -54,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     handler = {
         "check": _check, "serve": _serve, "scheduler": _scheduler, "demo": _demo, "init-db": _init_db,
         "calendar": _calendar, **versions_cli.HANDLERS, **org_handlers, **ledger_handlers, **channel_handlers,
+        **stats_handlers,
     }[args.command]
     return handler(args) or 0
 

@@ -139,6 +139,8 @@ def create_app(config: dict | None = None) -> Flask:
         sync_at_startup(db.session, registry, clock.now())  # what changed in processes/ becomes a new version
         from engine.designed_categories import attach
         attach(db.session, registry, runtime.codec)  # categories created in the designer
+        from engine.case_rollup import rebuild_if_empty
+        rebuild_if_empty(db.session)  # a database from before the cockpit's monthly rollup
         db.session.rollback()
         if app.config["RUN_SCHEDULER"]:
             from engine.scheduler import start_background
