@@ -166,9 +166,10 @@ def _project_case(session: Session, case: Case, bundle: ProcessBundle, workflow:
                     f"{LEVEL_NAMES.get(case.handling_level, case.handling_level)} → {LEVEL_NAMES.get(value, value)}",
                     data={"from": case.handling_level, "to": value})
         setattr(case, field, value if isinstance(value, str) else getattr(case, field))
-    if case.department != department_before or (case.department and case.department_id is None):
+    if case.department != department_before:
         # Dispatched (分流) to a department: its id, as stationed at the handling center, is what
-        # access and statistics read — set it now, not only when a liaison task is created.
+        # access and statistics read — set it now, not only when a liaison task is created. Only on
+        # a change: a name no department of the center bears would otherwise be looked up every run.
         levels.refresh_department(session, case)
     case.data = json_copy(data, lenient=True)
     case.is_paused = any(row.paused_at is not None for row in ready_rows.values())

@@ -19,7 +19,9 @@ from web.extensions import db
 
 JIUYUAN, DONGHE = "150207", "150202"
 ACCEPT_FORM = '<spiffworkflow:property name="form" value="accept" />'
-VENDOR_READY = (PACKAGE_DIR / "node_modules" / "bpmn-js" / "dist" / "bpmn-modeler.production.min.js").is_file()
+# The designer page loads both modelers (decision tables open in dmn-js).
+VENDOR_READY = all((PACKAGE_DIR / "node_modules" / package / "dist" / bundle).is_file() for package, bundle in (
+    ("bpmn-js", "bpmn-modeler.production.min.js"), ("dmn-js", "dmn-modeler.production.min.js")))
 
 
 @pytest.fixture

@@ -10,9 +10,10 @@ import pytest
 
 from engine.models import ProcessDraft
 from tests.web.browser_session import logged_in_page, open_new_draft
+from tests.web.test_designer import browser_designer  # noqa: F401 — fixture
 from tests.web.conftest import add_user
 from tests.web.test_browser import server, sync_playwright  # noqa: F401 — fixtures
-from tests.web.test_designer import VENDOR_READY, open_draft
+from tests.web.test_designer import open_draft
 from web.extensions import db
 
 JIUYUAN, DONGHE = "150207", "150202"
@@ -193,15 +194,6 @@ def test_another_countys_forms_do_not_exist(app, designers, login):
 
 
 # -- in the browser ----------------------------------------------------------------------------------
-
-@pytest.fixture
-def browser_designer(csrf_app):
-    if not VENDOR_READY:
-        pytest.skip("the designer needs web/designer/node_modules (run scripts/setup.sh with Node.js installed)")
-    with csrf_app.app_context():
-        add_user("zhou", "周设计", ["designer"], JIUYUAN)
-        db.session.commit()
-
 
 def test_typing_a_field_title_updates_the_preview_and_saving_keeps_it(
         sync_playwright, server, browser_designer, csrf_app, password):  # noqa: F811 — fixtures

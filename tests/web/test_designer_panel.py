@@ -6,30 +6,15 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-import pytest
 from lxml import etree
 
 from tests.web.browser_session import logged_in_page, open_new_draft
-from tests.web.conftest import add_user
+from tests.web.test_designer import browser_designer  # noqa: F401 — fixture
 from tests.web.test_browser import server, sync_playwright  # noqa: F401 — fixtures
-from web.designer import PACKAGE_DIR
-from web.extensions import db
 
-JIUYUAN = "150207"
-VENDOR_READY = all((PACKAGE_DIR / "node_modules" / package / "dist" / bundle).is_file() for package, bundle in (
-    ("bpmn-js", "bpmn-modeler.production.min.js"), ("dmn-js", "dmn-modeler.production.min.js")))
 BPMN = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
         "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
 DMN = {"dmn": "https://www.omg.org/spec/DMN/20191111/MODEL/"}
-
-
-@pytest.fixture
-def browser_designer(csrf_app):
-    if not VENDOR_READY:
-        pytest.skip("the designer needs web/designer/node_modules (run scripts/setup.sh with Node.js installed)")
-    with csrf_app.app_context():
-        add_user("zhou", "周设计", ["designer"], JIUYUAN)
-        db.session.commit()
 
 
 @contextmanager

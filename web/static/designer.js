@@ -32,7 +32,6 @@
     startEvent: "开始事件", endEvent: "结束事件", boundaryEvent: "边界事件", intermediateCatchEvent: "中间事件",
     callActivity: "调用活动", subProcess: "子流程" };
 
-  var csrfToken = document.querySelector('meta[name="csrf-token"]').content;
   var editable = root.dataset.editable === "true";
   // edited: the files changed here since the last save; only those are serialized again, so a
   // file merely looked at keeps its text byte for byte.
@@ -59,19 +58,8 @@
     statusBox.className = "designer-status" + (kind ? " flash flash-" + kind : "");
   }
 
-  function request(url, options) {
-    options = options || {};
-    var headers = Object.assign({ "X-CSRFToken": csrfToken, "Accept": "application/json" }, options.headers || {});
-    return fetch(url, Object.assign({ credentials: "same-origin" }, options, { headers: headers }))
-      .then(function (response) {
-        return response.json().catch(function () { return { message: "服务器返回了无法识别的内容（" + response.status + "）" }; })
-          .then(function (body) { return { status: response.status, body: body }; });
-      });
-  }
-
-  function postJson(url, body) {
-    return request(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-  }
+  var request = window.fengqiaoJson.request;
+  var postJson = window.fengqiaoJson.postJson;
 
   // -- loading and files ------------------------------------------------------------------------
 

@@ -20,7 +20,6 @@
   var FIELD_KEY = /^[A-Za-z][A-Za-z0-9_]*$/;
   var PREVIEW_DELAY = 300;
 
-  var csrfToken = document.querySelector('meta[name="csrf-token"]').content;
   var editable = root.dataset.editable === "true";
   var raw = document.getElementById("form-raw");
   var list = document.getElementById("form-fields");
@@ -35,15 +34,7 @@
     statusBox.className = "form-status" + (kind ? " flash flash-" + kind : "");
   }
 
-  function postJson(url, body) {
-    return fetch(url, {
-      method: "POST", credentials: "same-origin", body: JSON.stringify(body),
-      headers: { "X-CSRFToken": csrfToken, "Accept": "application/json", "Content-Type": "application/json" }
-    }).then(function (response) {
-      return response.json().catch(function () { return { message: "服务器返回了无法识别的内容（" + response.status + "）" }; })
-        .then(function (answer) { return { status: response.status, body: answer }; });
-    });
-  }
+  var postJson = window.fengqiaoJson.postJson;
 
   // -- the schema -----------------------------------------------------------------------------------
 

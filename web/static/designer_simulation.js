@@ -6,7 +6,6 @@
 
   var card = document.getElementById("simulation");
   if (!card) return;
-  var csrfToken = document.querySelector('meta[name="csrf-token"]').content;
   var startInput = document.getElementById("simulation-start");
   var placeInput = document.getElementById("simulation-place");
   var answersBox = document.getElementById("simulation-answers");
@@ -20,15 +19,7 @@
     statusBox.className = "designer-status" + (kind ? " flash flash-" + kind : "");
   }
 
-  function request(url, options) {
-    options = options || {};
-    var headers = Object.assign({ "X-CSRFToken": csrfToken, "Accept": "application/json" }, options.headers || {});
-    return fetch(url, Object.assign({ credentials: "same-origin" }, options, { headers: headers }))
-      .then(function (response) {
-        return response.json().catch(function () { return { message: "服务器返回了无法识别的内容（" + response.status + "）" }; })
-          .then(function (body) { return { status: response.status, body: body }; });
-      });
-  }
+  var request = window.fengqiaoJson.request;
 
   function element(tag, text, className) {
     var node = document.createElement(tag);
