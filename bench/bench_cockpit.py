@@ -7,8 +7,8 @@ does not hold --cases cases). Measures, each --runs times after two warm-up runs
 per run as a web request would have, for the latest full month before the generated "now":
 - baseline: SELECT count(*) of the cases received that month (one index range scan);
 - the board (engine/cockpit_board.board) of the province, a city (包头市) and a county (九原区), each
-  read by a manager of that jurisdiction, and the province's for the last full week (which the monthly
-  rollup cannot answer);
+  read by a manager of that jurisdiction; the province's and the city's for the last full week, and
+  the province's for a range across a month boundary (read from the daily rollup);
 - the node-timer list's first page, province scope, soonest due first (engine/cockpit_timers);
 - the heatmap of the largest category, province scope (engine/cockpit_heatmap).
 Prints p50 and p95 in ms and each as a multiple of the baseline; docs/PERFORMANCE.md records them.
@@ -29,7 +29,7 @@ from bench.generate_province import (DEFAULT_SCHEMA, GENERATED_NOW, PROVINCE, da
 from engine.actors import Actor
 from engine.cockpit_board import board
 from engine.cockpit_heatmap import heatmap
-from engine.cockpit_metrics import month_of, week_of
+from engine.cockpit_metrics import Period, month_of, week_of
 from engine.cockpit_timers import TimerFilter, node_timers
 from engine.db import make_session_factory
 from engine.models import Case
@@ -59,6 +59,7 @@ def measure(sessions, runs: int) -> tuple[dict[str, list[float]], dict[str, str]
     now = GENERATED_NOW
     period = month_of(now.date().replace(day=1) - timedelta(days=1))
     week = week_of(now.date() - timedelta(days=7))
+    span = Period("range", period.first + timedelta(days=9), now.date() - timedelta(days=1))  # the 10th to yesterday
     with sessions() as session:
         largest = session.execute(select(Case.category_code, func.count()).group_by(Case.category_code)
                                   .order_by(func.count().desc()).limit(1)).one()[0]
@@ -70,8 +71,10 @@ def measure(sessions, runs: int) -> tuple[dict[str, list[float]], dict[str, str]
         f"board, province {PROVINCE}": lambda s: board(s, managers[PROVINCE], PROVINCE, period, now),
         f"board, city {CITY}": lambda s: board(s, managers[CITY], CITY, period, now),
         f"board, county {COUNTY}": lambda s: board(s, managers[COUNTY], COUNTY, period, now),
-        # A week is not whole months: the board reads the cases directly (engine/cockpit_rollup.py).
+        # Not whole months: the daily rollup answers the days (engine/cockpit_rollup.py).
         f"board, province {PROVINCE}, last full week": lambda s: board(s, managers[PROVINCE], PROVINCE, week, now),
+        f"board, city {CITY}, last full week": lambda s: board(s, managers[CITY], CITY, week, now),
+        f"board, province {PROVINCE}, range {span.key}": lambda s: board(s, managers[PROVINCE], PROVINCE, span, now),
         "node timers, first page, province, by due": lambda s: node_timers(s, managers[PROVINCE],
                                                                            TimerFilter(PROVINCE), now),
         f"heatmap, {largest}, province": lambda s: heatmap(s, managers[PROVINCE], largest, PROVINCE, period, now),

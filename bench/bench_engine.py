@@ -8,7 +8,9 @@ Measures, in one run on one machine:
   load (row + deserialize), engine (task run + engine steps), project (projections + events),
   serialize, and the rest (queries, flush, commit);
 - stored bytes per case (workflow state, events, projections) and the spec stored once;
-- the timer sweep: idle with N open cases, and with 100 of them due.
+- the timer sweep: idle with N open cases, and with 100 of them due;
+- what the cockpit's rollup flush hook (engine/case_rollup.py) adds per completion: the same path
+  with the hook removed and with it in place, alternated in halves so drift falls on both.
 Prints a Markdown report; docs/PERFORMANCE.md records the figures.
 """
 from __future__ import annotations
@@ -22,10 +24,12 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
+import engine.case_rollup as case_rollup
 import engine.runtime as runtime_module
 from engine.actors import Actor
 from engine.calendar import SHANGHAI, WorkingCalendar
@@ -141,6 +145,29 @@ def persisted(runtime: CaseRuntime, sessions, cases: int) -> dict:
     return {"per_completion": per, "phases": phases}
 
 
+@contextmanager
+def rollup_hook_removed():
+    hooks = (("before_flush", case_rollup._remember_before), ("after_flush", case_rollup._write_delta))
+    for name, hook in hooks:
+        event.remove(Session, name, hook)
+    try:
+        yield
+    finally:
+        for name, hook in hooks:
+            event.listen(Session, name, hook)
+
+
+def rollup_hook_cost(runtime: CaseRuntime, sessions, cases: int) -> dict:
+    """ms per completion without and with the rollup hook, each over `cases` cases in two halves."""
+    half = max(1, cases // 2)
+    without, kept = [], []
+    for _ in range(2):
+        with rollup_hook_removed():
+            without.append(persisted(runtime, sessions, half)["per_completion"])
+        kept.append(persisted(runtime, sessions, half)["per_completion"])
+    return {"without": statistics.mean(without), "with": statistics.mean(kept)}
+
+
 def stored_bytes(sessions) -> dict:
     with sessions() as session:
         states = session.scalars(select(func.length(Case.workflow_state))).all()
@@ -224,7 +251,8 @@ def run(label: str, url: str, registry, cases: int, open_cases: int, due: int, f
     sessions = make_session_factory(db)
     clock = FakeClock(START)
     runtime = CaseRuntime(registry, clock)
-    result = {"label": label, **persisted(runtime, sessions, cases), "bytes": stored_bytes(sessions)}
+    result = {"label": label, **persisted(runtime, sessions, cases), "bytes": stored_bytes(sessions),
+              "rollup": rollup_hook_cost(runtime, sessions, cases)}
     if open_cases:
         sweep_db = make_engine(url) if fresh_schema is None else fresh_schema
         with sweep_db.begin() as conn:
@@ -287,6 +315,9 @@ def report(bare: float, results: list[dict], args) -> None:
         b = r["bytes"]
         print(f"stored: workflow state {b['state_per_case'] / 1024:.1f} KiB per finished case; spec "
               f"{b['spec_once'] / 1024:.1f} KiB once; {b['events_per_case']:.0f} events per case")
+        hook = r["rollup"]
+        print(f"rollup hook: {hook['without'] * 1000:.2f} ms per completion without it, {hook['with'] * 1000:.2f} "
+              f"with it ({hook['with'] / hook['without']:.2f}×)")
         if "sweep" in r:
             s = r["sweep"]
             print(f"sweep: idle {s['idle_small_ms']:.2f} ms with {s['open_small']} open cases, "

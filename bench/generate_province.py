@@ -32,7 +32,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 from engine.calendar import SHANGHAI
-from engine.case_rollup import rebuild
+from engine.case_rollup import GRAIN_TABLES, rebuild
 from engine.cockpit_board import CHANNEL_NAMES
 from engine.db import create_schema, make_engine, make_session_factory
 from engine.forms import FormLibrary
@@ -47,6 +47,7 @@ DEFAULT_SCHEMA = "bench_province"
 # "Now" of the generated data: open cases' clocks, 临期 and 超期 are as of this moment.
 GENERATED_NOW = datetime(2026, 11, 16, 10, 0, tzinfo=SHANGHAI)
 MONTHS = 24
+ROLLUP_TABLES = tuple(table.name for table in GRAIN_TABLES.values())
 PROVINCE = "150000"
 CITIES = [("1501", "呼和浩特市"), ("1502", "包头市"), ("1503", "乌海市"), ("1504", "赤峰市"), ("1505", "通辽市"),
           ("1506", "鄂尔多斯市"), ("1507", "呼伦贝尔市"), ("1508", "巴彦淖尔市"), ("1509", "乌兰察布市"),
@@ -137,7 +138,7 @@ def generate(url: str, schema: str, cases: int, *, fresh: bool = False, seed: in
     # computed from them once here.
     _rebuild_rollup(engine, out, started)
     with psycopg.connect(url, autocommit=True) as conn:
-        for table in ("case", "human_task", "case_event", "jurisdiction", "department", "case_month_stat"):
+        for table in ("case", "human_task", "case_event", "jurisdiction", "department", *ROLLUP_TABLES):
             conn.execute(f'VACUUM ANALYZE "{schema}"."{table}"')
     engine.dispose()
     out(f"done: {cases:,} cases in {time.perf_counter() - started:.0f} s")
@@ -145,26 +146,28 @@ def generate(url: str, schema: str, cases: int, *, fresh: bool = False, seed: in
 
 
 def ensure_rollup(url: str, schema: str, out=print) -> None:
-    """Create and fill the monthly rollup of a province generated before it existed."""
+    """Create and fill the rollup tables of a province generated before they existed."""
     engine = schema_engine(url, schema)
     try:
         create_schema(engine)
         with engine.connect() as conn:
-            filled = conn.execute(text("SELECT EXISTS (SELECT 1 FROM case_month_stat)")).scalar()
+            filled = all(conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {table})")).scalar()
+                         for table in ROLLUP_TABLES)
         if not filled:
             _rebuild_rollup(engine, out, time.perf_counter())
             with psycopg.connect(url, autocommit=True) as conn:
-                conn.execute(f'VACUUM ANALYZE "{schema}"."case_month_stat"')
+                for table in ROLLUP_TABLES:
+                    conn.execute(f'VACUUM ANALYZE "{schema}"."{table}"')
     finally:
         engine.dispose()
 
 
 def _rebuild_rollup(engine: Engine, out, started: float) -> None:
-    out(f"building the monthly rollup ({time.perf_counter() - started:.0f} s)")
+    out(f"building the rollup ({time.perf_counter() - started:.0f} s)")
     with make_session_factory(engine)() as session:
         rows = rebuild(session)
         session.commit()
-    out(f"rollup: {rows:,} rows ({time.perf_counter() - started:.0f} s)")
+    out(f"rollup: {rows['month']:,} monthly rows, {rows['day']:,} daily rows ({time.perf_counter() - started:.0f} s)")
 
 
 def _publish_categories(engine: Engine) -> list[tuple[Kind, float]]:

@@ -1,8 +1,10 @@
-"""The monthly rollup of the cockpit's in-period counts (table case_month_stat).
+"""The rollup of the cockpit's in-period counts, per Beijing month (case_month_stat) and per day
+(case_day_stat): whole months are read from the first, the days of a week or a partial month from
+the second.
 
 A case contributes to the counts of engine/cockpit_metrics.py COUNTS through a few of its columns;
-`contribution` says how, with the same definitions (received/dispatched in the month the case was
-created, the closed-type counts in the month it was closed, Beijing time). The rollup is kept in
+`contribution` says how, with the same definitions (received/dispatched in the month and day the case
+was created, the closed-type counts in the month and day it was closed, Beijing time). The rollup is kept in
 step by a flush hook on every SQLAlchemy session: whatever code changes a case (the runtime, transfers,
 level moves, migration, imports …) changes it through the ORM, so comparing the case's row in the
 database before the flush with the object after it gives the exact difference to add. Only bulk SQL
@@ -21,7 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from .calendar import SHANGHAI
-from .models import Case, CaseMonthStat
+from .models import Case, CaseDayStat, CaseMonthStat
 
 CLOSED = ("concluded", "terminated")
 SATISFIED = ("satisfied", "basically_satisfied")
@@ -37,12 +39,14 @@ READ_ATTRIBUTES = ("created_at", "closed_at", "status", "jurisdiction_code", "ha
                    "department", "outcome", "referred_out", "satisfaction", "second_supervision_count",
                    "performed", *DIMENSION_ATTRIBUTES.values())
 
-Key = tuple[date, str, str, str, str]  # month, reg_county, handling_county, dimension, value
+# The rollup's grains: name -> its table (its first primary-key column is the period's first day).
+GRAIN_TABLES = {"month": CaseMonthStat.__table__, "day": CaseDayStat.__table__}
+Key = tuple[str, date, str, str, str, str]  # grain, its first day, reg_county, handling_county, dimension, value
 
 
-def month_start(moment: datetime) -> date:
-    """The first day of `moment`'s month in Beijing time."""
-    return moment.astimezone(SHANGHAI).date().replace(day=1)
+def _grain_start(grain: str, moment: datetime) -> date:
+    day = moment.astimezone(SHANGHAI).date()
+    return day.replace(day=1) if grain == "month" else day
 
 
 def contribution(case: Any) -> Counter[Key]:
@@ -71,10 +75,11 @@ def contribution(case: Any) -> Counter[Key]:
     for moment, counts in ((get("created_at"), received), (get("closed_at"), closed)):
         if not counts:
             continue
-        month = month_start(moment)
-        for dimension, value in values:
-            key = (month, reg, handling, dimension, value)
-            result[key] = result.get(key, Counter()) + Counter({k: v for k, v in counts.items() if v})
+        for grain in GRAIN_TABLES:
+            first = _grain_start(grain, moment)
+            for dimension, value in values:
+                key = (grain, first, reg, handling, dimension, value)
+                result[key] = result.get(key, Counter()) + Counter({k: v for k, v in counts.items() if v})
     return result
 
 
@@ -91,69 +96,81 @@ def delta(before: Counter[Key], after: Counter[Key]) -> dict[Key, dict[str, int]
 
 
 def apply_delta(session: Session, before: Counter[Key] | None, after: Counter[Key] | None) -> None:
-    """Add after − before to case_month_stat (an upsert per changed row; nothing when equal)."""
+    """Add after − before to the rollup tables (an upsert per changed row; nothing when equal)."""
     write_changes(session.connection(), delta(before or Counter(), after or Counter()))
 
 
 def write_changes(connection, changes: dict[Key, dict[str, int]]) -> None:
-    if not changes:
-        return
-    table = CaseMonthStat.__table__
     insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    rows = [{"month": key[0], "reg_county": key[1], "handling_county": key[2], "dimension": key[3],
-             "value": key[4], **{count: change.get(count, 0) for count in ROLLUP_COUNTS}}
-            for key, change in sorted(changes.items())]  # a fixed order, so concurrent writers lock alike
-    statement = insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=[c.name for c in table.primary_key.columns],
-        set_={count: table.c[count] + statement.excluded[count] for count in ROLLUP_COUNTS})
-    connection.execute(statement, rows)
+    for grain, table in GRAIN_TABLES.items():  # always months before days, so writers lock alike
+        key_names = [c.name for c in table.primary_key.columns]
+        rows = [{**dict(zip(key_names, key[1:])), **{count: change.get(count, 0) for count in ROLLUP_COUNTS}}
+                for key, change in sorted(changes.items()) if key[0] == grain]  # and rows in key order
+        if not rows:
+            continue
+        # One multi-row statement: one round trip, where executemany would make one per row.
+        statement = insert(table).values(rows)
+        statement = statement.on_conflict_do_update(
+            index_elements=key_names,
+            set_={count: table.c[count] + statement.excluded[count] for count in ROLLUP_COUNTS})
+        connection.execute(statement)
 
 
-def rebuild(session: Session) -> int:
-    """Recompute case_month_stat from the case table in one INSERT … SELECT … GROUP BY (for databases
-    older than the rollup, or after bulk loads); in the caller's transaction. Returns the row count.
-    The SQL spells out the same definitions as `contribution` (tests compare the two)."""
-    table = CaseMonthStat.__table__
+def rebuild(session: Session) -> dict[str, int]:
+    """Recompute both rollup tables from the case table, each in one INSERT … SELECT … GROUP BY (for
+    databases older than the rollup, or after bulk loads); in the caller's transaction. Returns the
+    row count per grain. The SQL spells out the same definitions as `contribution` (tests compare the two)."""
     connection = session.connection()
+    return {grain: _rebuild_grain(connection, grain, table) for grain, table in GRAIN_TABLES.items()}
+
+
+def _rebuild_grain(connection, grain: str, table) -> int:
     connection.execute(delete(table))
+    first_day = table.primary_key.columns.values()[0].name
     parts = []
     for side, moment in (("received", Case.created_at), ("closed", Case.closed_at)):
         sums = _side_sums(side)
         where = [moment.is_not(None)] if side == "received" else [Case.status.in_(CLOSED), moment.is_not(None)]
         for dimension, value in [(TOTAL, literal("", String))] + [
                 (d, func.coalesce(cast(getattr(Case, a), String), NONE_VALUE)) for d, a in DIMENSION_ATTRIBUTES.items()]:
-            parts.append(select(_month_expression(connection.dialect.name, moment).label("month"),
+            parts.append(select(_start_expression(connection.dialect.name, grain, moment).label(first_day),
                                 func.substr(Case.jurisdiction_code, 1, 6).label("reg_county"),
                                 func.substr(Case.handling_jurisdiction_code, 1, 6).label("handling_county"),
                                 literal(dimension, String).label("dimension"), value.label("value"),
                                 *[sums[count].label(count) for count in ROLLUP_COUNTS])
                          .where(*where).group_by(text("1, 2, 3, 4, 5")))
     rows = union_all(*parts).subquery()
-    keys = [rows.c.month, rows.c.reg_county, rows.c.handling_county, rows.c.dimension, rows.c.value]
-    summed = select(*keys, *[func.sum(rows.c[count]).label(count) for count in ROLLUP_COUNTS]).group_by(*keys)
+    keys = [rows.c[first_day], rows.c.reg_county, rows.c.handling_county, rows.c.dimension, rows.c.value]
+    # In key order, so one period's rows sit together on disk (a week's board reads a few hundred
+    # pages, not one page per row).
+    summed = select(*keys, *[func.sum(rows.c[count]).label(count) for count in ROLLUP_COUNTS]) \
+        .group_by(*keys).order_by(*keys)
     connection.execute(table.insert().from_select([c.name for c in keys] + list(ROLLUP_COUNTS), summed))
     return connection.execute(select(func.count()).select_from(table)).scalar_one()
 
 
 def rebuild_if_empty(session: Session) -> bool:
-    """Rebuild (and commit) when the rollup is empty but cases exist: a database from before the
-    rollup, started by a version that keeps it. Returns whether it rebuilt."""
-    if session.scalar(select(CaseMonthStat.month).limit(1)) is not None \
-            or session.scalar(select(Case.id).limit(1)) is None:
+    """Rebuild (and commit) when a rollup table is empty but cases exist: a database from before the
+    rollup (or its daily grain), started by a version that keeps it. Returns whether it rebuilt."""
+    if session.scalar(select(Case.id).limit(1)) is None:
+        return False
+    tables = GRAIN_TABLES.values()
+    if all(session.execute(select(table.primary_key.columns.values()[0]).limit(1)).first() is not None
+           for table in tables):
         return False
     rebuild(session)
     session.commit()
     return True
 
 
-def _month_expression(dialect: str, moment):
-    """The first day of the Beijing month of a UTC timestamp column (stored naive, see UTCDateTime)."""
+def _start_expression(dialect: str, grain: str, moment):
+    """The first day of the Beijing month or the Beijing day of a UTC timestamp column (stored naive,
+    see UTCDateTime)."""
     if dialect == "postgresql":
         local = func.timezone("Asia/Shanghai", func.timezone("UTC", moment))
-        return cast(func.date_trunc("month", local), Date)
+        return cast(func.date_trunc(grain, local), Date)
     # SQLite keeps 'YYYY-MM-DD HH:MM:SS' text; China has kept UTC+8 without daylight saving since 1991.
-    return func.date(moment, "+8 hours", "start of month")
+    return func.date(moment, "+8 hours", "start of month") if grain == "month" else func.date(moment, "+8 hours")
 
 
 def _side_sums(side: str) -> dict:
@@ -204,9 +221,30 @@ def _remember_before(session: Session, _context, _instances) -> None:
     if not changed and not deleted:
         session.info.pop(_BEFORE, None)
         return
-    stored = _stored(session, [obj.id for obj in changed + deleted])
-    session.info[_BEFORE] = {id(obj): (obj, contribution(stored.get(obj.id)), obj in deleted)
+    known = {id(obj): _loaded_values(obj) for obj in changed + deleted}
+    stored = _stored(session, [obj.id for obj in changed + deleted if known[id(obj)] is None])
+    session.info[_BEFORE] = {id(obj): (obj, contribution(known[id(obj)] or stored.get(obj.id)), obj in deleted)
                              for obj in changed + deleted}
+
+
+def _loaded_values(case: Case) -> dict[str, Any] | None:
+    """The case's rollup columns as loaded from the database, from the ORM's committed state (no
+    query); None when one of them is unknown (never loaded, or expired), and the database must be asked."""
+    from sqlalchemy import inspect
+    from sqlalchemy.orm.base import NO_VALUE
+
+    state = inspect(case)
+    values: dict[str, Any] = {}
+    for name in READ_ATTRIBUTES:
+        if name in state.committed_state:  # changed since loaded: the loaded value is kept here
+            values[name] = state.committed_state[name]
+        elif name in state.dict:
+            values[name] = state.dict[name]
+        else:
+            return None
+        if values[name] is NO_VALUE:
+            return None
+    return values
 
 
 @event.listens_for(Session, "after_flush")

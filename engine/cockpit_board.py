@@ -4,23 +4,28 @@ below — from one grouped query over the case projection, then rolled up here.
 
 Reading the cases once grouped by all dimensions together and summing in Python keeps the board to
 a single scan of the cases a period touches (received or closed in it, or open now), which is what
-keeps it fast at a county's scale. For a city or province over whole months, the in-period counts
-come from the monthly rollup instead (engine/cockpit_rollup.py) and only the open cases are scanned,
-for the "now" counts (bench/bench_cockpit.py).
+keeps it fast at a county's scale. For a city or province, the in-period counts come from the
+monthly and daily rollup instead (engine/cockpit_rollup.py) and only the open cases are scanned, for
+the "now" counts (bench/bench_cockpit.py).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import and_, case as when, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from .actors import Actor
+from .calendar import SHANGHAI
 from .cockpit_metrics import (COUNTS, DIMENSIONS, NONE_VALUE, CaseQuery, Period, dimension_column,
                               scope_condition)
 from .cockpit_rollup import rollup_applies, rollup_grouped, rollup_totals
 from .models import Case, Department, Jurisdiction
+
+
+def beijing_day(moment: datetime) -> date:
+    return moment.astimezone(SHANGHAI).date()
 
 CHANNEL_NAMES = {"walk_in": "群众来访", "hotline_12345": "12345热线", "police_110": "110非警务警情", "court": "法院诉前",
                  "petition": "信访", "grid": "网格员上报", "higher_level": "上级交办", "lower_level": "下级上报",
@@ -56,10 +61,10 @@ def board(session: Session, actor: Actor, scope: str, period: Period, now: datet
           category_names: dict[str, str] | None = None, *, rollup: bool = True) -> Board:
     """The board of `scope` (checked against what `actor` reads by the caller) for `period`.
 
-    The in-period counts come from the monthly rollup where it answers exactly (engine/cockpit_rollup.py)
+    The in-period counts come from the rollup where it answers exactly (engine/cockpit_rollup.py)
     and `rollup` allows it; `rollup=False` reads the cases directly (the two are compared in tests)."""
     if rollup and rollup_applies(actor, scope, period):
-        in_period = rollup_grouped(session, scope, period, DIMENSIONS)
+        in_period = rollup_grouped(session, scope, period, DIMENSIONS, beijing_day(now))
     else:
         keys = tuple(key for key, c in COUNTS.items() if c.in_period)
         in_period = _grouped_counts(session, actor, scope, period, now, keys, in_period_window(period))
@@ -140,7 +145,7 @@ def period_totals(session: Session, actor: Actor, scope: str, period: Period, no
                   rollup: bool = True) -> dict[str, int]:
     """The in-period counts of `period` in total (to compare a period with another)."""
     if rollup and rollup_applies(actor, scope, period):
-        return rollup_totals(session, scope, period)
+        return rollup_totals(session, scope, period, beijing_day(now))
     keys = [key for key, c in COUNTS.items() if c.in_period]
     sums = [func.sum(when((COUNTS[key].condition(period, now), 1), else_=0)).label(key) for key in keys]
     row = session.execute(select(*sums).where(actor.case_filter(), scope_condition(scope),

@@ -634,14 +634,9 @@ class SavedView(Base):
     created_at: Mapped[datetime]
 
 
-class CaseMonthStat(Base):
-    """Monthly rollup of the in-period cockpit counts (engine/case_rollup.py keeps it in step with
-    `case`): one row per Beijing month, registering and handling county, and dimension value, so a
-    province's board sums a few thousand rows instead of scanning a million cases."""
+class RollupCounts:
+    """The keys and counts a rollup row shares at either grain (engine/case_rollup.py)."""
 
-    __tablename__ = "case_month_stat"
-
-    month: Mapped[date] = mapped_column(Date, primary_key=True)  # first day, Beijing
     reg_county: Mapped[str] = mapped_column(String(6), primary_key=True)
     handling_county: Mapped[str] = mapped_column(String(6), primary_key=True)
     dimension: Mapped[str] = mapped_column(String(16), primary_key=True)  # category … risk, or "total"
@@ -658,3 +653,22 @@ class CaseMonthStat(Base):
     second_supervision: Mapped[int] = mapped_column(Integer, default=0)
     performance_checked: Mapped[int] = mapped_column(Integer, default=0)
     performed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CaseMonthStat(RollupCounts, Base):
+    """Monthly rollup of the in-period cockpit counts (engine/case_rollup.py keeps it in step with
+    `case`): one row per Beijing month, registering and handling county, and dimension value, so a
+    province's board sums a few thousand rows instead of scanning a million cases."""
+
+    __tablename__ = "case_month_stat"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # first day, Beijing
+
+
+class CaseDayStat(RollupCounts, Base):
+    """The same rollup per Beijing day, for the parts of a period that are not whole months (a week,
+    a range from the 10th): a week sums seven days' rows instead of scanning the week's cases."""
+
+    __tablename__ = "case_day_stat"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)

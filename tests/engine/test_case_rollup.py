@@ -1,11 +1,11 @@
-"""The monthly rollup (case_month_stat) behind the province and city boards: the same five 九原区 cases
+"""The rollup (case_month_stat, case_day_stat) behind the province and city boards: the same five 九原区 cases
 as the board test, plus writers outside the runtime (a case closed by hand in April, a recoloured
 risk, a second flush in one transaction) — the rollup the flush hook kept equals one rebuilt from the
 cases, and a city or province manager's board read from it equals, number for number, the board read
 from the cases."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -17,7 +17,7 @@ from engine.clock import FakeClock
 from engine.cockpit_board import board
 from engine.cockpit_metrics import COUNTS, parse_period
 from engine.cockpit_rollup import rollup_applies
-from engine.models import Case, CaseMonthStat
+from engine.models import Case, CaseDayStat, CaseMonthStat
 from fengqiao.cli import main
 from fengqiao.demo import seed_demo
 from tests.engine.test_cockpit_board import month  # noqa: F401  (the fixture of five cases)
@@ -26,7 +26,9 @@ from web.extensions import db
 
 CITY = Actor.of("city", {"manager"}, "150200", "包头市委政法委")
 PROVINCE = Actor.of("province", {"manager"}, "150000", "自治区党委政法委")
-PERIODS = ("2026-03", "2026-04", "2026-Q1", "2026-Q2", "2026", "2026-03-01..2026-04-30")
+PERIODS = ("2026-03", "2026-04", "2026-Q1", "2026-Q2", "2026", "2026-03-01..2026-04-30", "2026-W10", "2026-W11",
+           "2026-03-10..2026-04-20", "2026-02-25..2026-04-30", "2026-03-14..2026-03-14", "2026-03-02..2026-03-30",
+           "2026-03-12..2026-04-25")
 
 
 @pytest.fixture
@@ -44,10 +46,13 @@ def written_by_hand(sessions, clock, month):  # noqa: F811
 
 
 def _table(session) -> dict:
-    stat = CaseMonthStat
-    key = (stat.month, stat.reg_county, stat.handling_county, stat.dimension, stat.value)
-    rows = session.execute(select(*key, *(getattr(stat, c) for c in ROLLUP_COUNTS))).all()
-    return {tuple(row[:5]): tuple(row[5:]) for row in rows if any(row[5:])}
+    """Both grains' non-zero rows: {(first day column, key…): counts}."""
+    result = {}
+    for stat, start in ((CaseMonthStat, CaseMonthStat.month), (CaseDayStat, CaseDayStat.day)):
+        key = (start, stat.reg_county, stat.handling_county, stat.dimension, stat.value)
+        rows = session.execute(select(*key, *(getattr(stat, c) for c in ROLLUP_COUNTS))).all()
+        result.update({(start.key, *row[:5]): tuple(row[5:]) for row in rows if any(row[5:])})
+    return result
 
 
 def test_the_rollup_counts_exactly_the_in_period_counts(sessions):
@@ -57,8 +62,8 @@ def test_the_rollup_counts_exactly_the_in_period_counts(sessions):
 def test_the_rollup_kept_on_every_write_equals_one_rebuilt_from_the_cases(sessions, written_by_hand):
     with sessions() as session:
         kept = _table(session)
-        assert kept and session.scalar(select(func.sum(CaseMonthStat.received))
-                                       .where(CaseMonthStat.dimension == "total")) == 5
+        for stat in (CaseMonthStat, CaseDayStat):
+            assert session.scalar(select(func.sum(stat.received)).where(stat.dimension == "total")) == 5
         rebuild(session)
         assert _table(session) == kept
         session.rollback()
@@ -89,13 +94,41 @@ def board_of(sessions, actor, scope, key, now):
         return board(session, actor, scope, parse_period(key, now), now)
 
 
+def test_a_period_is_read_as_whole_months_and_the_days_around_them(clock):
+    from engine.cockpit_rollup import period_parts
+
+    def parts(key):
+        return [(part.table.__tablename__, str(part.first), str(part.last), part.sign)
+                for part in period_parts(parse_period(key, clock.now()))]
+
+    monthly, daily = "case_month_stat", "case_day_stat"
+    assert parts("2026-03") == [(monthly, "2026-03-01", "2026-03-01", 1)]
+    assert parts("2026") == [(monthly, "2026-01-01", "2026-12-01", 1)]
+    assert parts("2026-W10") == [(daily, "2026-03-02", "2026-03-08", 1)]
+    assert parts("2026-02-25..2026-04-30") == [(daily, "2026-02-25", "2026-02-28", 1),
+                                               (monthly, "2026-03-01", "2026-04-01", 1)]
+    # Most of March and a few days of May: March less its first nine days, May's days as they are.
+    assert parts("2026-03-10..2026-05-05") == [(monthly, "2026-03-01", "2026-03-01", 1),
+                                               (daily, "2026-03-01", "2026-03-09", -1),
+                                               (monthly, "2026-04-01", "2026-04-01", 1),
+                                               (daily, "2026-05-01", "2026-05-05", 1)]
+    # Days after today hold no rows: the 5th of this month to yesterday is the month less four days
+    # (and the days from today on, nearly all empty).
+    assert [(p.table.__tablename__, str(p.first), str(p.last), p.sign)
+            for p in period_parts(parse_period("2026-11-05..2026-11-19", clock.now()), date(2026, 11, 20))] == [
+        (monthly, "2026-11-01", "2026-11-01", 1), (daily, "2026-11-01", "2026-11-04", -1),
+        (daily, "2026-11-20", "2026-11-30", -1)]
+    assert parts("2026-03-02..2026-03-30") == [(monthly, "2026-03-01", "2026-03-01", 1),
+                                               (daily, "2026-03-01", "2026-03-01", -1),
+                                               (daily, "2026-03-31", "2026-03-31", -1)]
+
+
 def test_the_board_reads_the_cases_where_the_rollup_cannot_answer(clock):
     liaison = Actor.of("liaison", {"liaison", "manager"}, "150200", "包头市住建局", department_id=7)
     county = Actor.of("county", {"manager"}, "150207", "九原区委政法委")
     month_period, week = parse_period("2026-03", clock.now()), parse_period("2026-W10", clock.now())
     assert rollup_applies(CITY, "150200", month_period)
-    assert not rollup_applies(CITY, "150200", week)  # not whole months
-    assert not rollup_applies(CITY, "150200", parse_period("2026-03-02..2026-03-31", clock.now()))
+    assert rollup_applies(CITY, "150200", week)  # the daily rows
     assert not rollup_applies(county, "150207", month_period)  # its places are townships
     assert not rollup_applies(CITY, "150000", month_period)  # a scope the actor does not read whole
     assert not rollup_applies(liaison, "150200", month_period)  # reads dispatched cases beyond the scope
@@ -123,7 +156,7 @@ def test_stats_rebuild_recomputes_the_rollup_of_an_older_database(cli_database, 
             value="", **{count: 9 for count in ROLLUP_COUNTS}))  # a stale row the rebuild must drop
         session.commit()
     assert main(["stats", "rebuild"]) == 0
-    assert "case_month_stat rebuilt: 0 rows" in capsys.readouterr().out
+    assert "rollup rebuilt: case_month_stat 0 rows, case_day_stat 0 rows" in capsys.readouterr().out
     with cli_database() as session:
         assert _table(session) == {}
 
@@ -131,8 +164,22 @@ def test_stats_rebuild_recomputes_the_rollup_of_an_older_database(cli_database, 
 def test_a_database_from_before_the_rollup_is_filled_once_at_start(sessions, written_by_hand):
     with sessions() as session:
         kept = _table(session)
-        session.query(CaseMonthStat).delete()
+        session.query(CaseDayStat).delete()  # a database from before the daily grain
         session.commit()
         assert rebuild_if_empty(session) is True
         assert _table(session) == kept
         assert rebuild_if_empty(session) is False  # filled: left as the hook keeps it
+
+
+def test_a_case_changed_after_its_columns_expired_is_counted_from_the_database(sessions, clock, month):  # noqa: F811
+    """The hook takes a case's previous values from what the ORM loaded; when they were expired it
+    asks the database, and the rollup still equals one rebuilt from the cases."""
+    with sessions() as session:
+        case = session.scalars(select(Case).where(Case.status == "open").order_by(Case.id)).first()
+        session.expire(case, ["status", "closed_at", "outcome"])
+        case.status, case.closed_at, case.outcome = "concluded", clock.now() + timedelta(days=3), "resolved"
+        session.commit()
+        kept = _table(session)
+        rebuild(session)
+        assert _table(session) == kept
+        session.rollback()
