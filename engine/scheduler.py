@@ -10,6 +10,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.orm import Session
 
 from .callbacks import Transport, deliver_due, spread_jitter, urllib_transport
+from .locality_jobs import run_locality_jobs
 from .runtime import CaseRuntime
 from .timers import sweep_due_timers
 
@@ -36,6 +37,9 @@ def _add_jobs(scheduler, session_factory, runtime: CaseRuntime, interval_seconds
               transport: Transport | None) -> None:
     scheduler.add_job(_sweep_job, "interval", seconds=interval_seconds, args=[session_factory, runtime],
                       id="timer-sweep", max_instances=1, coalesce=True)
+    # Digests and meetings are made once per day or period whenever the job runs: a minute is plenty.
+    scheduler.add_job(run_locality_jobs, "interval", seconds=max(interval_seconds, 60),
+                      args=[session_factory, runtime], id="locality-jobs", max_instances=1, coalesce=True)
     scheduler.add_job(_delivery_job, "interval", seconds=interval_seconds,
                       args=[session_factory, runtime, transport or urllib_transport],
                       id="callback-delivery", max_instances=1, coalesce=True)

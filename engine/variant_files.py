@@ -17,10 +17,11 @@ from jinja2 import Environment, TemplateSyntaxError
 from .calendar import Duration, DurationError
 from .documents import TEMPLATES_DIR
 from .forms import read_schema
+from .locality_settings import SETTINGS, read_settings
 from .problems import Problem
 
 JURISDICTION_CODE = re.compile(r"^\d{6}(\d{3}){0,2}$")
-VARIANT_KEYS = ("name", "risk_colours", "department_map", "calendar", "designer_four_eyes")
+VARIANT_KEYS = ("name", "risk_colours", "department_map", "calendar", "designer_four_eyes", *SETTINGS)
 LIMIT_PROPERTIES = ("deadline", "warn_share", "escalate_after", "extension", "max_extensions")
 DURATION_PROPERTIES = ("deadline", "escalate_after", "extension")
 
@@ -49,7 +50,7 @@ def read_variant_toml(path: Path) -> tuple[dict | None, list[Problem]]:
 
     for key in data:
         if key not in VARIANT_KEYS:
-            report(key, f"unknown key {key!r}; use {', '.join(VARIANT_KEYS)}")
+            report(key, f"unknown key {key!r}; use {', '.join(VARIANT_KEYS)} (docs/localities.md)")
     if not isinstance(data.get("name"), str) or not data.get("name", "").strip():
         report("name", 'variant.toml needs name = "…" (the jurisdiction\'s name, e.g. 东河区)')
     settings: dict[str, Any] = {"name": str(data.get("name", "")).strip()}
@@ -94,6 +95,7 @@ def read_variant_toml(path: Path) -> tuple[dict | None, list[Problem]]:
                     continue
                 table[day] = value == "work"
             settings["calendar"] = table
+    settings["locality"] = read_settings(data, report)
     return (None if problems else settings), problems
 
 
@@ -183,7 +185,7 @@ def _limit_value_problem(name: str, value: Any) -> str | None:
 # -- lines in TOML files -------------------------------------------------------------------------
 
 def _line_of(text: str, key: str) -> int | None:
-    pattern = re.compile(rf'^\s*(\[\s*)?"?{re.escape(key)}"?\s*[=\]]')
+    pattern = re.compile(rf'^\s*(\[{{1,2}}\s*)?"?{re.escape(key)}"?\s*[=\]]')
     for number, line in enumerate(text.splitlines(), start=1):
         if pattern.match(line):
             return number

@@ -1,7 +1,8 @@
 """County variants (区县定制): a jurisdiction's own definition of categories, overlaid on the base.
 
     processes/variants/<jurisdiction code>/
-      variant.toml               name, risk_colours, designer_four_eyes, [department_map], [calendar]
+      variant.toml               name, risk_colours, designer_four_eyes, [department_map], [calendar],
+                                 and the locality switches of engine/locality_settings.py
       forms/<name>.json          replaces forms/<name>.json for this jurisdiction's categories
       documents/<template>.html  replaces documents/templates/<template>.html (DocumentRenderer)
       <category code>/           category.toml, *.bpmn, *.dmn replace the base file of that name;
@@ -74,6 +75,7 @@ class Variant:
     unusable: set[str] = field(default_factory=set)  # categories with errors found while reading
     left_out: set[str] = field(default_factory=set)  # categories whose variant has errors: inherited whole
     designer_four_eyes: bool | None = None  # a second designer approves drafts published here; None: not said
+    settings: dict[str, Any] = field(default_factory=dict)  # locality switches (engine/locality_settings.py)
 
     def applies_to(self, category_code: str) -> bool:
         """Whether this variant may change `category_code` at all (it still may not, in effect)."""
@@ -212,6 +214,7 @@ class VariantSet:
         variant = Variant(folder.name, settings["name"], folder, settings.get("risk_colours"),
                           settings.get("department_map", {}), settings.get("calendar", {}))
         variant.designer_four_eyes = settings.get("designer_four_eyes")
+        variant.settings = settings.get("locality", {})
         forms, form_problems = read_forms(folder / "forms")
         problems += form_problems
         if any(p.is_error for p in problems):
