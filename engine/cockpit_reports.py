@@ -14,6 +14,7 @@ from sqlalchemy import and_, case as when, func, or_, select
 from sqlalchemy.orm import Session
 
 from .actors import Actor
+from .closed_within import ClosedWithin, closed_within_share
 from .cockpit_board import Board, Group, board
 from .cockpit_metrics import COUNTS, NONE_VALUE, RATES, CaseQuery, Period, place_expression, rate
 from .models import Case, Department, HumanTask, Jurisdiction
@@ -191,12 +192,15 @@ class WeeklyReport:
 # -- the monthly report ---------------------------------------------------------------------------
 
 def monthly_report(session: Session, actor: Actor, scope: str, period: Period, now: datetime,
-                   category_names: dict[str, str] | None = None) -> MonthlyReport:
-    """月报告 of `scope` (checked against what `actor` reads by the caller) for `period`."""
+                   category_names: dict[str, str] | None = None,
+                   closed_within: ClosedWithin | None = None) -> MonthlyReport:
+    """月报告 of `scope` (checked against what `actor` reads by the caller) for `period`; with
+    `closed_within` (the scope's locality sets one, engine/closed_within.py) a line for that share."""
     result = board(session, actor, scope, period, now, category_names)
     amounts = {p.key: agreement_amount(session, actor, scope, p, now)
                for p in (period, period.previous(), period.year_before())}
     overall = [_amount_line(amounts, period) if key == "agreement_amount" else _line(result, key) for key in OVERALL]
+    _add_closed_within(overall, session, actor, scope, period, now, closed_within, after="closed")
     channels = [(g.value, g.label) for g in result.groups["channel"]]
     crossed = received_by(session, actor, scope, period, now, place_expression(scope), Case.intake_channel)
     places = [_place_line(g.label, g.counts, {code: crossed.get((g.value, code), 0) for code, _ in channels})
@@ -229,6 +233,19 @@ def _amount_line(amounts: dict[str, Decimal | None], period: Period) -> Line:
         return float(amount) if amount is not None else None
     return Line("agreement_amount", "协议金额", "amount", value(period), value(period.previous()),
                 value(period.year_before()), DEFINITIONS["agreement_amount"])
+
+
+def _add_closed_within(lines: list[Line], session: Session, actor: Actor, scope: str, period: Period,
+                       now: datetime, rule: ClosedWithin | None, after: str | None = None) -> None:
+    """Insert the closed-within share (current, previous period, year before) after line `after`, or last."""
+    if rule is None:
+        return
+    share = {p.key: closed_within_share(session, actor, scope, p, now, rule)
+             for p in (period, period.previous(), period.year_before())}
+    line = Line("closed_within", rule.label, "rate", share[period.key], share[period.previous().key],
+                share[period.year_before().key], rule.definition)
+    at = next((i + 1 for i, existing in enumerate(lines) if existing.key == after), len(lines))
+    lines.insert(at, line)
 
 
 def agreement_amount(session: Session, actor: Actor, scope: str, period: Period, now: datetime) -> Decimal | None:
@@ -279,11 +296,14 @@ WEEKLY = (("received", "新增受理"), ("closed", "办结"), ("resolved", "化�
 
 
 def weekly_report(session: Session, actor: Actor, scope: str, period: Period, now: datetime,
-                  category_names: dict[str, str] | None = None) -> WeeklyReport:
-    """周梳理 of `scope` (checked against what `actor` reads by the caller) for `period` (usually a week)."""
+                  category_names: dict[str, str] | None = None,
+                  closed_within: ClosedWithin | None = None) -> WeeklyReport:
+    """周梳理 of `scope` (checked against what `actor` reads by the caller) for `period` (usually a week);
+    with `closed_within` a line for the share closed within the locality's limit."""
     names = category_names or {}
     result = board(session, actor, scope, period, now, names)
     summary = [replace(_line(result, key), name=name) for key, name in WEEKLY]
+    _add_closed_within(summary, session, actor, scope, period, now, closed_within)  # last: 超期 stays 6th
     # A listed case's state is read with the very conditions the board counts, never re-derived here.
     states = [("超期", CaseQuery("overdue", period, scope).conditions(actor, now)),
               ("临期", CaseQuery("near_due", period, scope).conditions(actor, now))]

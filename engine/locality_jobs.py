@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 
 # id -> "module:function", imported when run so that a job's module loads only with the scheduler.
 JOBS: dict[str, str] = {
+    "digests": "engine.digests:run_due",
+    "analysis_meetings": "engine.analysis_meetings:run_due",
+    "auto_letters": "engine.auto_letters:run_due",
 }
 
 

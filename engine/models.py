@@ -672,3 +672,55 @@ class CaseDayStat(RollupCounts, Base):
     __tablename__ = "case_day_stat"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class Notice(Base):
+    """站内通知: a message to one user (日提醒, 周督办 …) with the tasks it is about as items.
+
+    Unique per (recipient, kind, period) — the day "2026-03-02" or ISO week "2026-W10" — so a periodic
+    job that runs every minute makes each notice once (engine/digests.py).
+    """
+
+    __tablename__ = "notice"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))  # daily_digest / weekly_supervision
+    jurisdiction_code: Mapped[str] = mapped_column(String(20))
+    period: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    # [{task_id, case_id, case_code, node, due_at (ISO), state, claimed_by}], most urgent first
+    items: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ux_notice_period", "recipient", "kind", "period", unique=True),
+                      Index("ix_notice_inbox", "recipient", "created_at"))
+
+
+class AnalysisMeeting(Base):
+    """A recurring 研判 meeting (村周研判、镇月研判, engine/analysis_meetings.py): the open cases of one
+    place at the start of a week or month, to be judged once by the place's analysts.
+
+    Unique per (place, period, period start), so the job that runs every minute makes each one once.
+    """
+
+    __tablename__ = "analysis_meeting"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    jurisdiction_code: Mapped[str] = mapped_column(String(20), index=True)
+    level: Mapped[str] = mapped_column(String(16))  # village / township / county
+    every: Mapped[str] = mapped_column(String(8))  # week / month
+    period_start: Mapped[date] = mapped_column(Date)  # the Monday or the 1st, Beijing
+    title: Mapped[str] = mapped_column(String(200))
+    case_ids: Mapped[list[Any]] = mapped_column(default=list)  # the open cases gathered, by id
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open / completed
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(64))
+    minutes: Mapped[str | None] = mapped_column(Text)
+    opinions: Mapped[dict[str, Any]] = mapped_column(default=dict)  # case id (text) -> 研判意见
+
+    __table_args__ = (Index("ux_analysis_meeting_period", "jurisdiction_code", "every", "period_start", unique=True),
+                      Index("ix_analysis_meeting_open", "state", "jurisdiction_code"))

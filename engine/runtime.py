@@ -32,6 +32,7 @@ from .duplicates import index_case
 from .documents import DocumentRenderer, issue_document
 from .errors import ConflictError, EngineError, Forbidden, NotFound, ProcessError, TaskNotReady, UnknownCategory
 from .events import EventLog
+from .follow_up_owner import assign_follow_up
 from .assignment import check_may_work, get_visible_case
 from .json_data import json_copy
 from .channel_results import record_results
@@ -42,6 +43,8 @@ from .registry import Category, ProcessRegistry
 from .script_limits import DEFAULT_LIMITS, ScriptLimits
 from .scripting import ScriptError, script_engine
 from .source_deadline import source_warning
+from .stage_documents import issue_stage_documents
+from .on_the_spot import check_intake as check_on_the_spot
 from .serialization import WorkflowCodec
 from .versions import ensure_in_force
 from .spiff_time import running_at
@@ -120,6 +123,8 @@ class CaseRuntime:
         category = self.category(session, category_code)
         version, bundle, form = self._intake(session, category_code, jurisdiction_code)
         intake = json_copy(form.validate(intake))
+        # 当场办结 only where the locality switches it on (engine/on_the_spot.py).
+        check_on_the_spot(session, getattr(self.registry, "variants", None), jurisdiction_code, form.name, intake)
         now = self.clock.now()
         try:
             code = next_case_code(session, jurisdiction_code, now.astimezone(SHANGHAI).year)
@@ -329,6 +334,10 @@ class CaseRuntime:
         """The registration form of a category as the version in force at `jurisdiction_code` defines it."""
         return self._intake(session, category_code, jurisdiction_code)[2]
 
+    def definition_in_force(self, session: Session, category_code: str, jurisdiction_code: str) -> ProcessBundle:
+        """The process version a case registered at `jurisdiction_code` now would run on (the 路线图 reads it)."""
+        return self._intake(session, category_code, jurisdiction_code)[1]
+
     def _intake(self, session: Session, category_code: str, jurisdiction_code: str):
         # The version in force where the case is registered (a county variant or the base).
         category = self.category(session, category_code)
@@ -443,6 +452,11 @@ class CaseRuntime:
         project(session, case, bundle, workflow, calendar, now, actor, log,
                 completed=completed, fired=fired, renderer=self.renderer,
                 category_name=self._category_name(case))
+        # 谁调解、谁负责 where the locality switches it on (engine/follow_up_owner.py).
+        assign_follow_up(session, case, self.registry.variants, now, log)
+        # A locality's “三单” at 受理/分流/办结 when the category's process does not issue them itself.
+        issue_stage_documents(session, case, list(log.added), now, self.renderer, self._category_name(case),
+                              getattr(self.registry, "variants", None), log)
         case.workflow_state = self.codec.dump_state(workflow)
         case.updated_at = now
         if case.channel_id is not None:

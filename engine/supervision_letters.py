@@ -67,18 +67,29 @@ def send_letter(session: Session, runtime: CaseRuntime, actor: Actor, task_id: s
         raise TaskNotReady(task_id, task.state)
     note = _checked(kind, note)
 
-    document_type = DOCUMENT_TYPES[kind]
     details = letter_details(session, actor, task, case, note, now)
+    return issue_task_letter(session, runtime, task, case, kind, details, now, actor.username, EVENT_KIND, "督办")
+
+
+def issue_task_letter(session: Session, runtime: CaseRuntime, task: HumanTask, case: Case, kind: str, details: dict,
+                      now: datetime, by: str, event_kind: str, prefix: str, extra: dict | None = None) -> CaseDocument:
+    """Issue letter `kind` about `task` with `details` (letter_details) and log it as `event_kind`; flushed.
+
+    Shared by letters a supervisor sends (send_letter) and those a locality issues automatically
+    (engine/auto_letters.py): same numbering in the handling center's series, same timeline entry.
+    """
+    document_type = DOCUMENT_TYPES[kind]
     category = runtime.registry.categories.get(case.category_code)
     # No task_id on the document: one task may draw several letters (a reminder, then a 督办函), while
     # (case, task, type) is unique for the documents the process itself issues once per task.
     document = issue_document(session, case, kind, details, now, runtime.renderer,
                               category.name if category else case.category_code, element_id=task.element_id)
     EventLog(session, case.id, now).add(
-        actor.username, EVENT_KIND, f"督办：出具{document_type.title} {document.number}（{task.name}，{details['time_left']}）",
+        by, event_kind, f"{prefix}：出具{document_type.title} {document.number}（{task.name}，{details['time_left']}）",
         element_id=task.element_id, task_id=task.id,
-        data={"document_id": document.id, "doc_type": kind, "number": document.number, "note": note,
-              "state": details["state"], "due_at": task.due_at.isoformat() if task.due_at else None})
+        data={"document_id": document.id, "doc_type": kind, "number": document.number, "note": details["note"],
+              "state": details["state"], "due_at": task.due_at.isoformat() if task.due_at else None,
+              **(extra or {})})
     session.flush()
     return document
 

@@ -16,7 +16,8 @@ ROLES = {
     "admin": "系统管理员",
     "grid_worker": "网格员",
 }
-TASK_ROLES = ("clerk", "analyst", "mediator", "liaison", "director", "manager")
+# grid_worker: 网格员 handle 小事 in their own grid where a process gives them a task (engine/task_queues.py).
+TASK_ROLES = ("clerk", "analyst", "mediator", "liaison", "director", "manager", "grid_worker")
 DEFAULT_WARN_SHARE = 0.8
 TIMER_KINDS = ("warning", "overdue", "escalate", "expire")
 DEADLINE_HELPERS = ("warning_of", "deadline_of", "escalation_of")

@@ -8,9 +8,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from . import jurisdictions
+from .actors import code_covers
 from .models import Case
 from .people import resolve_department
 from .task_meta import TaskMeta
+
+
+GRID_ROLE = "grid_worker"
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,11 @@ class TaskQueues:
 
     def queue_for(self, meta: TaskMeta, task_data: dict[str, Any]) -> Queue:
         center = self.case.handling_jurisdiction_code or self.case.jurisdiction_code
+        if meta.role == GRID_ROLE:
+            # 网格员 work their own grid: a task for them goes to the place the case was registered
+            # at (a grid) when the handling center covers it, so the grid's own worker takes it.
+            place = self.case.jurisdiction_code
+            return Queue(place if code_covers(center, place) else center, None)
         if meta.role != "liaison":
             return Queue(center, None)
         name = (task_data.get(meta.label_field) if meta.label_field else None) or task_data.get("department")

@@ -3,8 +3,8 @@
 中心吹哨、部门报到: the department the routing named may find the dispute is not theirs. The liaison of
 the case's department (or a director) asks for a transfer to another department of the center
 handling the case, with a reason; the director of that center (中心主任, the lead) signs it off or
-not. The sign-off is due within a limit on the working-day calendar — 2 工作日 by default (九原区:
-跨部门转办 2个工作日内完成) — and a request still undecided past it is flagged 超期 once by the timer
+not. The sign-off is due within a limit on the working-day calendar — the locality setting
+`transfer_limit` (九原区: 跨部门转办 2个工作日内完成), 2 工作日 by default — and a request still undecided past it is flagged 超期 once by the timer
 sweep (`mark_overdue_transfers`, event `transfer_overdue`).
 
 Approval moves `Case.department` / `department_id` (and the case data's `department`, so the next
@@ -48,16 +48,19 @@ class TransferError(EngineError):
 
 
 def transfer_limit(session: Session | None, jurisdiction_code: str,
-                   limits: Mapping[str, str] | None = None) -> Duration:
-    """The sign-off limit in force at a center: the nearest entry of `limits` on its chain
-    (jurisdiction code → "3 工作日"; "" for everywhere), else DEFAULT_LIMIT (2 工作日).
+                   limits: Mapping[str, str] | None = None, variants=None) -> Duration:
+    """The sign-off limit in force at a center, nearest first along its chain: the variant setting
+    `transfer_limit` (variant.toml, e.g. 九原区 "2 工作日"), else DEFAULT_LIMIT (2 工作日).
 
-    County variants (engine/variants.py) carry no setting for this, so a deployment passes `limits`
-    (the web app reads TRANSFER_LIMITS from its configuration).
+    `limits` (jurisdiction code → "3 工作日"; "" for everywhere) lets operations or a test override
+    the files: at the same level an entry there wins over the variant's setting.
     """
     for code in ancestors(session, jurisdiction_code):
         if limits and code in limits:
             return Duration.parse(limits[code])
+        variant = variants.get(code) if variants is not None else None
+        if variant is not None and "transfer_limit" in variant.settings:
+            return variant.settings["transfer_limit"]
     return DEFAULT_LIMIT
 
 
@@ -141,7 +144,8 @@ class DepartmentTransfers:
             if pending is not None:
                 raise TransferError(f"a transfer of case {case.code} is already waiting for the director's sign-off")
             now = self.runtime.clock.now()
-            limit = transfer_limit(session, case.handling_jurisdiction_code, self.limits)
+            limit = transfer_limit(session, case.handling_jurisdiction_code, self.limits,
+                                       self.runtime.registry.variants)
             calendar = self.runtime.calendar_loader(session, case.handling_jurisdiction_code)
             due, warn = calendar.add(now, limit), calendar.warning(now, limit, DEFAULT_WARN_SHARE)
             transfer = DepartmentTransfer(

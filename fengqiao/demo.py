@@ -63,16 +63,18 @@ FATES: dict[str, tuple[int, frozenset[str], int | None]] = {
     "judicial": (3, frozenset({"judicial_confirmation"}), 45),  # waiting for the court
     "judicial_done": (3, frozenset(), None),
     "escalated": (6, frozenset({"mediate"}), None),  # escalates its first mediation, waits at the next
-    "mediating": (14, frozenset({"mediate", "handle", "inspection", "arbitration_award"}), None),
+    "mediating": (14, frozenset({"mediate", "handle", "inspection", "arbitration_award", "dual_track"}), None),
     "supervised": (4, frozenset({"mediate", "handle", "inspection"}), None),
     "awaiting_follow_up": (5, frozenset({"follow_up", "review_request"}), 20),
     "awaiting_archive": (4, frozenset({"archive"}), 15),
     "registered": (3, frozenset({"accept", "register_dispatch"}), 4),
     "assessing": (4, frozenset({"assess", "register_dispatch"}), 8),
-    "dispatching": (4, frozenset({"dispatch", "receipt_decision"}), 8),
+    "dispatching": (4, frozenset({"dispatch", "receipt_decision", "window_dispatch"}), 8),
 }
 # Typical time until a task is done, in hours (low, high); others take DEFAULT_GAP.
 GAPS = {
+    # 昆都仑区's 六步法 (processes/variants/150203): forwarding within its 15 minutes, mostly.
+    "window_dispatch": (0.05, 0.3), "dual_track": (48, 400), "letter_dispatch": (2, 24), "analysis": (2, 24),
     "accept": (0.5, 6), "register_dispatch": (2, 48), "assess": (2, 24), "dispatch": (2, 40), "mediate": (48, 400),
     "agreement": (2, 48), "notify_result": (4, 48), "follow_up": (60, 150), "second_supervision": (2, 20),
     "archive": (24, 96), "supervise": (2, 20), "leader_instruction": (4, 40), "judicial_confirmation": (120, 500),
@@ -127,6 +129,9 @@ def seed_demo(session: Session, services, cases: int = DEFAULT_CASES, seed: int 
     simulation = _Simulation(session, services, org, real_now, random.Random(seed))
     simulation.plan(cases)
     simulation.run()
+    # 日提醒 and 周督办 of today and this week, so 九原区's handlers and directors find them at once.
+    from engine.digests import run_due as make_notices
+    make_notices(simulation.factory, services.runtime, any_time=True)
     elapsed = time.monotonic() - started
     return _summary(session, org, simulation, elapsed)
 

@@ -62,6 +62,7 @@ PLACES: list[tuple[str, str, str, str | None, str | None, str]] = [
     ("150621", "达拉特旗", "county", "150600", "达拉特旗社会治理综合服务中心", "dalate"),
     ("150621001", "工业街道", "township", "150621", "工业街道综治中心", "gongye"),
     ("150621001001", "锦绣社区", "village", "150621001", "锦绣社区综治站", "jinxiu"),
+    ("150621001001001", "锦绣社区第一网格", "grid", "150621001001", None, ""),  # 工业街道: 小事 go to the grid's 网格员
     ("150621002", "昭君街道", "township", "150621", "昭君街道综治中心", "zhaojun"),
     ("150621002001", "民生社区", "village", "150621002", "民生社区综治站", "minsheng"),
     ("150621002001001", "民生社区第一网格", "grid", "150621002001", None, ""),
@@ -122,6 +123,24 @@ LIAISON_BODIES = {  # liaison suffix -> how the person's title reads
     "labour": "劳动争议调解中心", "court": "法院", "inspection": "劳动监察", "housing": "住建局",
     "land": "自然资源局", "environment": "生态环境局", "health": "卫健委", "medical": "医调委",
     "market": "市场监管局", "commercial": "商事调解", "family": "婚调委", "property": "物调委",
+}
+# Bodies a county stations under its own names, as its variant.toml [department_map] renames the routing
+# tables' generic ones (固阳县's 一类一流程一办理: one industry body per category). Each is answered for by
+# the county liaison of the matching body above, so no account is added and no other name changes.
+LOCAL_COUNTY_DEPARTMENTS: dict[str, list[tuple[str, str, str, Rotation, str]]] = {
+    "150222": [
+        ("gy_property", "固阳县物业纠纷人民调解委员会", "on_call", None, "property"),
+        ("gy_traffic", "固阳县道路交通事故纠纷人民调解委员会", "on_call", None, "traffic"),
+        ("gy_labour", "固阳县劳动人事争议调解委员会", "resident", None, "labour"),
+        ("gy_medical", "固阳县医疗纠纷人民调解委员会", "on_call", None, "medical"),
+        ("gy_family", "固阳县婚姻家庭纠纷人民调解委员会", "on_call", None, "family"),
+        ("gy_consumer", "固阳县消费纠纷调解委员会", "on_call", None, "market"),
+        ("gy_commercial", "固阳县商事纠纷调解委员会", "on_call", None, "commercial"),
+        ("gy_land", "固阳县土地林权纠纷调解委员会", "on_call", None, "land"),
+        ("gy_expropriation", "固阳县征地拆迁纠纷调解委员会", "on_call", None, "housing"),
+        ("gy_people", "固阳县人民调解委员会", "resident", None, "justice"),
+        ("gy_multi", "固阳县矛盾纠纷多元化解中心", "resident", None, "mediation"),
+    ],
 }
 TOWNSHIP_DEPARTMENTS: list[tuple[str, str, str, Rotation]] = [
     ("people_mediation", "乡镇人民调解委员会", "resident", None),
@@ -275,7 +294,7 @@ def build_organisation(session: Session, today: date) -> Organisation:
 def _stations(session: Session, code: str, name: str, level: str, today: date, keep: list) -> dict[str, int]:
     """The departments stationed at one center: code -> department id."""
     rows = {"city": CITY_DEPARTMENTS, "township": TOWNSHIP_DEPARTMENTS, "village": VILLAGE_DEPARTMENTS,
-            "county": [row[:4] for row in COUNTY_DEPARTMENTS]}[level]
+            "county": [row[:4] for row in COUNTY_DEPARTMENTS + LOCAL_COUNTY_DEPARTMENTS.get(code, [])]}[level]
     if level == "township" and name.endswith("街道"):
         rows = rows + STREET_DEPARTMENTS
     stationed = {}
@@ -291,7 +310,7 @@ def _stations(session: Session, code: str, name: str, level: str, today: date, k
 def _county_liaisons(session, org, password_hash, code, name, prefix, departments, surnames) -> None:
     """One 部门联络员 per stationed body, holding the liaison role for each of its department names."""
     by_body: dict[str, list[int]] = {}
-    for dept_code, _name, _presence, _rotation, body in COUNTY_DEPARTMENTS:
+    for dept_code, _name, _presence, _rotation, body in COUNTY_DEPARTMENTS + LOCAL_COUNTY_DEPARTMENTS.get(code, []):
         by_body.setdefault(body, []).append(departments[dept_code])
     for body, department_ids in by_body.items():
         username = f"{prefix}.liaison.{body}"

@@ -115,3 +115,15 @@ def test_channel_cases_came_in_through_the_api_path_and_the_printed_token_works(
     assert channel_cases and all(case.source_reference for case in channel_cases)
     response = app.test_client().get("/api/v1/channel", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200 and response.get_json()["jurisdiction"] == "150207"
+
+
+def test_jiuyuan_handlers_and_director_find_their_notices(demo):
+    """九原区 switches 日提醒 and 周督办 on: the seeding ends by making today's and this week's."""
+    from engine.models import Notice
+
+    rows = db.session.scalars(select(Notice)).all()
+    kinds = {(row.kind, row.recipient) for row in rows}
+    assert any(kind == "daily_digest" and name.startswith("jiuyuan.") for kind, name in kinds)
+    assert ("weekly_supervision", "jiuyuan.director") in kinds
+    homes = dict(db.session.execute(select(User.username, User.jurisdiction_code)).all())
+    assert all(code_covers("150207", homes[row.recipient]) for row in rows)  # nobody outside 九原区

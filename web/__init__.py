@@ -81,6 +81,8 @@ def create_app(config: dict | None = None) -> Flask:
     from . import clock as clock_views
     for module in (auth, cases, tasks, clock_views, admin, documents):
         app.register_blueprint(module.bp)
+    from . import triage
+    app.register_blueprint(triage.bp)
     from . import versions as version_views
     app.register_blueprint(version_views.bp)
     from . import designer
@@ -98,6 +100,10 @@ def create_app(config: dict | None = None) -> Flask:
     from . import me, task_actions
     for module in (task_actions, me):
         app.register_blueprint(module.bp)
+    from . import notices
+    app.register_blueprint(notices.bp)
+    from . import analysis_meetings as analysis_meeting_views
+    app.register_blueprint(analysis_meeting_views.bp)
     from . import org_admin
     app.register_blueprint(org_admin.bp)
     from . import ledger_import_view
@@ -123,6 +129,8 @@ def create_app(config: dict | None = None) -> Flask:
     from . import attachments, grid
     attachments.register(app)
     app.register_blueprint(grid.bp)
+    from . import dossier
+    app.register_blueprint(dossier.bp)
     from .errors import register_api_fallback, register_error_handlers
     from .filters import register_filters
     register_filters(app)

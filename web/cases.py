@@ -17,6 +17,7 @@ from engine.variant_lookup import ancestors
 
 from . import form_render
 from . import duplicates
+from . import triage
 from .attachments import attachment_rows
 from .cockpit_drill import drill_down
 from .errors import error_page
@@ -71,6 +72,8 @@ def new():
                   if category.offered_at(chain)}  # a county's own category is not offered elsewhere
     code = request.values.get(CATEGORY_FIELD) or request.values.get("category")
     if code is None:
+        if triage.triage_on(actor.jurisdiction_code):
+            return redirect(url_for("triage.index"))  # 一窗分诊: the guide desk comes first (web/triage.py)
         # The clerk picks the category first: each has its own intake form and process.
         return render_template("case_new.html", categories=_by_name(categories), category=None)
     if code not in categories:

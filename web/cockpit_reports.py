@@ -11,6 +11,7 @@ from io import BytesIO
 from flask import Blueprint, abort, render_template, request, send_file
 
 from engine.calendar import SHANGHAI
+from engine.closed_within import closed_within_rule
 from engine.cockpit_ledger import LEDGER_LIMIT, LedgerTooLarge, ledger_rows, ledger_size
 from engine.cockpit_metrics import CaseQuery, QueryError, check_scope, default_scope, week_of
 from engine.cockpit_reports import DEFINITIONS, monthly_report, weekly_report
@@ -51,7 +52,9 @@ def _report(kind: str):
     if not isinstance(query, CaseQuery):
         return query
     build = monthly_report if kind == "monthly" else weekly_report
-    report = build(db.session, actor, query.scope, query.period, now, _category_names())
+    rule = closed_within_rule(db.session, services().registry.variants, services().runtime.calendar_loader,
+                              query.scope)  # 九原区: 10个工作日内办结率
+    report = build(db.session, actor, query.scope, query.period, now, _category_names(), rule)
     author = current_user().display_name or current_user().username
     if request.args.get("format") == "xlsx":
         workbook = report_workbook.monthly_workbook if kind == "monthly" else report_workbook.weekly_workbook

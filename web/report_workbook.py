@@ -78,7 +78,8 @@ def weekly_workbook(report: WeeklyReport, author: str) -> bytes:
     sheet = book.active
     sheet.title = "本周概况"
     _table(sheet, title, [("指标", 14), ("本周", 10), ("上周", 10), ("环比", 12), ("说明", 50)],
-           [[(line.name, None), (line.current, COUNT), (line.previous, COUNT), (line.previous_change, CHANGE),
+           [[(line.name, None), (line.current, FORMATS[line.kind]), (line.previous, FORMATS[line.kind]),
+             _weekly_change(line),
              (line.definition or "", None)] for line in report.summary])
     sheet.cell(sheet.max_row + 2, 1, f"填报人：{author}　生成时间：{_local(report.now)}")
     late = [("案件编号", 24), ("纠纷类别", 14), ("当前环节", 16), ("期限", 18), ("剩余/超出", 14), ("承办单位", 28),
@@ -140,6 +141,13 @@ def _cover(sheet: Worksheet, title: str, scope_name: str, scope: str, period_lab
         sheet.cell(index, 1, name).font = HEADER_FONT
         cell = sheet.cell(index, 2, value)
         cell.alignment = WRAP
+
+
+def _weekly_change(line: Line) -> Cell:
+    """环比 of a 周梳理 line: a rate's (10个工作日内办结率) in percentage points, a count's in per cent."""
+    if line.kind == "rate":
+        return (line.previous_change * 100 if line.previous_change is not None else None), POINTS
+    return line.previous_change, CHANGE
 
 
 def _overall(line: Line) -> list[Cell]:

@@ -357,7 +357,7 @@ def test_the_scheduler_delivers_beside_the_timer_sweep_with_the_transport_it_is_
     scheduler = start_background(sessions, runtime, interval_seconds=3600, transport=receiver)
     try:
         jobs = {job.id: job for job in scheduler.get_jobs()}
-        assert set(jobs) == {"timer-sweep", "callback-delivery"}
+        assert set(jobs) == {"timer-sweep", "callback-delivery", "locality-jobs"}
         jobs["callback-delivery"].func(*jobs["callback-delivery"].args)  # one run, here instead of in an hour
     finally:
         scheduler.shutdown(wait=False)

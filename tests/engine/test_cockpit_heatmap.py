@@ -60,7 +60,8 @@ def test_another_county_sees_only_its_own_case_and_none_of_jiuyuan(sessions, clo
     with sessions() as session:
         assert heatmap(session, OUTSIDER, "neighbour", JIUYUAN, march_period, clock.now()) == {}
         theirs = heatmap(session, OUTSIDER, "neighbour", KUNDULUN, march_period, clock.now())
-        assert (theirs["accept"].completed, theirs["assess"].waiting) == (1, 1)
+        # 昆都仑区 runs its 六步法: after 管家接待 (accept) the case waits at 窗口分流.
+        assert (theirs["accept"].completed, theirs["window_dispatch"].waiting) == (1, 1)
         assert heatmap(session, MANAGER, "neighbour", "150207001", march_period, clock.now()) == {}
         assert heatmap(session, MANAGER, "consumer", JIUYUAN, march_period, clock.now()) == {}
 

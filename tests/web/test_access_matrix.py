@@ -16,7 +16,7 @@ from datetime import timedelta
 
 import pytest
 from flask import url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine import jurisdictions, people
 from engine.actors import Actor
@@ -64,6 +64,8 @@ class Objects:
     import_id: int = 0  # a 台账 import by the place's clerk
     draft_id: int = 0  # a process draft (流程草稿) of the place's neighbour category
     view_id: int = 0  # a 筛选视图 saved by the place's all-rounder, shared with its jurisdiction
+    notice_id: int = 0  # a 日提醒 to the place's clerk (only its recipient may read or mark it)
+    meeting_id: int = 0  # a 村周研判 meeting of the place, gathering the case
 
 
 def _task(o: Objects) -> dict:
@@ -118,6 +120,7 @@ FOREIGN_URLS = {
     "channels_admin.revoke_token": lambda o: {"channel_id": o.channel_id, "token_id": o.token_id},
     "channels_admin.retry": lambda o: {"notification_id": o.notification_id},
     "attachments.download": lambda o: {"case_id": o.case_id, "attachment_id": o.attachment_id},
+    "dossier.export": _case,
     "attachments.upload": _case,
     "ledger_imports.show": lambda o: {"import_id": o.import_id},
     "ledger_imports.progress": lambda o: {"import_id": o.import_id},
@@ -142,6 +145,9 @@ FOREIGN_URLS = {
     "designer_review.restore": lambda o: {"version_id": o.version_id},
     "cockpit_performance.delete": lambda o: {"view_id": o.view_id},
     "cockpit_timers.letter": _task,
+    "notices.mark_read": lambda o: {"notice_id": o.notice_id},
+    "analysis_meetings.detail": lambda o: {"meeting_id": o.meeting_id},
+    "analysis_meetings.complete": lambda o: {"meeting_id": o.meeting_id},
 }
 # Rules naming two objects: one of 九原区's own with one of 昆都仑区's must not pass either.
 MIXED_URLS = {
@@ -195,7 +201,8 @@ def _objects(app, client, register, ready_task, place, username, title, version_
     case_id = register(client, jurisdiction=place, title=title)
     done = ready_task(case_id, "accept")
     assert client.post(f"/tasks/{done}", data={"accepted": "true"}).status_code == 302
-    task_id = ready_task(case_id, "assess")
+    # The step after acceptance: 分析研判 in the base; 昆都仑区 forwards first (窗口分流, its 六步法).
+    task_id = ready_task(case_id, "window_dispatch" if place == "150203" else "assess")
     with app.app_context():
         session, now = db.session, services().clock.now()
         case_code = session.get(Case, case_id).code
@@ -204,7 +211,10 @@ def _objects(app, client, register, ready_task, place, username, title, version_
                                    requested_by=username, requested_at=now)
         base = session.scalars(select(ProcessVersion).where(ProcessVersion.category_code == "neighbour",
                                                             ProcessVersion.jurisdiction_code == "")).first()
-        version = ProcessVersion(category_code="neighbour", jurisdiction_code=place, number=1, spec_hash=base.spec_hash,
+        # After any version the place already has (昆都仑区 publishes its own 六步法 from files).
+        number = 1 + (session.scalar(select(func.max(ProcessVersion.number)).where(
+            ProcessVersion.category_code == "neighbour", ProcessVersion.jurisdiction_code == place)) or 0)
+        version = ProcessVersion(category_code="neighbour", jurisdiction_code=place, number=number, spec_hash=base.spec_hash,
                                  category_name=base.category_name, source="files", published_by=username,
                                  published_at=now, reason=version_reason, settings={})
         department = session.scalars(select(Department).where(Department.jurisdiction_code == place)).one()
@@ -219,7 +229,33 @@ def _objects(app, client, register, ready_task, place, username, title, version_
                        *_channel_objects(session, case_id, username, place, now),
                        attachment_id=_attachment(session, case_id, username, now),
                        import_id=_ledger_import(session, case_id, case_code, username, place, now),
-                       draft_id=_draft(session, place, now), view_id=_saved_view(session, place, now))
+                       draft_id=_draft(session, place, now), view_id=_saved_view(session, place, now),
+                       notice_id=_notice(session, case_id, case_code, task_id, username, place, now),
+                       meeting_id=_meeting(session, case_id, place, now))
+
+
+def _notice(session, case_id, case_code, task_id, username, place, now) -> int:
+    """A 日提醒 to the place's all-rounder (the control test's owner) listing the case's ready task."""
+    from engine.models import Notice
+
+    row = Notice(recipient="other" if place == FOREIGN else PROBER, kind="daily_digest", jurisdiction_code=place, period=now.date().isoformat(),
+                 title="日提醒：探测", items=[{"task_id": task_id, "case_id": case_id, "case_code": case_code,
+                                              "node": "研判", "due_at": None, "state": "正常", "claimed_by": None}],
+                 created_at=now)
+    session.add(row)
+    session.commit()
+    return row.id
+
+
+def _meeting(session, case_id, place, now) -> int:
+    """An open 村周研判 of the place gathering the case (engine/analysis_meetings.py)."""
+    from engine.models import AnalysisMeeting
+
+    row = AnalysisMeeting(jurisdiction_code=place, level="county", every="week", period_start=now.date(),
+                          title="研判会：探测", case_ids=[case_id], created_at=now, due_at=now, state="open")
+    session.add(row)
+    session.commit()
+    return row.id
 
 
 def _attachment(session, case_id, username, now) -> int:
