@@ -35,3 +35,20 @@ def open_new_draft(page, category_name: str = "邻里纠纷") -> None:
     page.click("nav >> text=流程设计")
     page.locator("#categories tr", has_text=category_name).locator("button:has-text('新建草稿')").click()
     page.wait_for_url(re.compile(r".*/designer/drafts/\d+$"))
+
+
+def manager_and_a_waiting_case(app) -> int:
+    """A 政法委 manager ("manager", 九原区) and one 邻里 case registered by the clerk; returns its id."""
+    from engine.models import User
+    from engine.people import actor_for
+    from tests.web.conftest import NEIGHBOUR_INTAKE, add_user
+    from web.extensions import db
+    from web.services import services
+
+    with app.app_context():
+        add_user("manager", "钱政法", ["manager"], "150207")
+        db.session.commit()
+        clerk = actor_for(db.session, db.session.query(User).filter_by(username="clerk").one(),
+                          services().clock.now())
+        intake = {**NEIGHBOUR_INTAKE, "people_count": 2, "amount": 3500}  # typed, as the form parser hands it on
+        return services().runtime.start_case(db.session, "neighbour", intake, "150207", clerk).id

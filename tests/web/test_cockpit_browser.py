@@ -6,14 +6,9 @@ import re
 
 import pytest
 
-from engine.people import actor_for
-from engine.models import User
-from tests.web.browser_session import logged_in_page
-from tests.web.conftest import NEIGHBOUR_INTAKE, add_user
+from tests.web.browser_session import logged_in_page, manager_and_a_waiting_case
 from tests.web.test_browser import server, sync_playwright  # noqa: F401
 from web.designer import PACKAGE_DIR
-from web.extensions import db
-from web.services import services
 
 ECHARTS_READY = (PACKAGE_DIR / "node_modules" / "echarts" / "dist" / "echarts.min.js").is_file()
 # Where the chart draws this month's 受理量 bar (series 0, the last month), in page pixels.
@@ -30,13 +25,7 @@ LAST_BAR = """() => {
 def manager_with_a_case(csrf_app):
     if not ECHARTS_READY:
         pytest.skip("the cockpit's chart needs web/designer/node_modules (run scripts/setup.sh with Node.js installed)")
-    with csrf_app.app_context():
-        add_user("manager", "钱政法", ["manager"], "150207")
-        db.session.commit()
-        clerk = actor_for(db.session, db.session.query(User).filter_by(username="clerk").one(),
-                          services().clock.now())
-        intake = {**NEIGHBOUR_INTAKE, "people_count": 2, "amount": 3500}  # typed, as the form parser hands it on
-        services().runtime.start_case(db.session, "neighbour", intake, "150207", clerk)
+    return manager_and_a_waiting_case(csrf_app)
 
 
 def test_the_trend_chart_draws_and_a_bar_opens_its_case_list(

@@ -5,15 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine.models import User
-from engine.people import actor_for
-from tests.web.browser_session import logged_in_page
-from tests.web.conftest import NEIGHBOUR_INTAKE, add_user
+from tests.web.browser_session import logged_in_page, manager_and_a_waiting_case
 from tests.web.test_browser import server, sync_playwright  # noqa: F401
-from web.extensions import db
 from web.process_diagram import VIEWER_BUNDLE
 from web.designer import PACKAGE_DIR
-from web.services import services
 
 VIEWER_READY = (PACKAGE_DIR / "node_modules" / "bpmn-js" / "dist" / VIEWER_BUNDLE).is_file()
 
@@ -22,13 +17,7 @@ VIEWER_READY = (PACKAGE_DIR / "node_modules" / "bpmn-js" / "dist" / VIEWER_BUNDL
 def waiting_case(csrf_app):
     if not VIEWER_READY:
         pytest.skip("the diagram needs web/designer/node_modules (run scripts/setup.sh with Node.js installed)")
-    with csrf_app.app_context():
-        add_user("manager", "钱政法", ["manager"], "150207")
-        db.session.commit()
-        clerk = actor_for(db.session, db.session.query(User).filter_by(username="clerk").one(),
-                          services().clock.now())
-        intake = {**NEIGHBOUR_INTAKE, "people_count": 2, "amount": 3500}  # typed, as the form parser hands it on
-        return services().runtime.start_case(db.session, "neighbour", intake, "150207", clerk).id
+    return manager_and_a_waiting_case(csrf_app)
 
 
 def test_the_heatmap_draws_its_badges_and_the_case_page_its_path(
